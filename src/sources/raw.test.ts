@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openPhysical } from './open.js';
+
+test('raw: contiguous from 0, holes past the end are zero-filled and reported', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memdig-raw-'));
+  const p = join(dir, 'a.raw');
+  const b = new Uint8Array(3 * 4096);
+  for (let i = 0; i < b.length; i++) b[i] = i & 0xff;
+  writeFileSync(p, b);
+  const m = openPhysical(p);
+  assert.equal(m.format, 'raw');
+  assert.deepEqual(m.ranges, [{ start: 0, end: 3 * 4096 }]);
+  const dst = new Uint8Array(16).fill(0xee);
+  assert.equal(m.read(3 * 4096 - 8, dst, 0, 16), 8);
+  assert.deepEqual([...dst.subarray(0, 8)], [0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff]);
+  assert.deepEqual([...dst.subarray(8)], [0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.equal(m.readU32(4), 0x07060504);
+  assert.equal(m.readU32(3 * 4096 - 2), -1);
+  m.close();
+});
