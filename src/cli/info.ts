@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openPhysical } from '../sources/open.js';
+import { openPhysical } from '../sources/index.js';
 import { hex } from '../util/hex.js';
 
 export function infoCommand(program: Command): void {
