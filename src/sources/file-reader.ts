@@ -134,7 +134,8 @@ export class BytesReader implements ByteSource {
 
   bytes(pos: number, len: number): Uint8Array {
     if (pos < 0 || pos >= this.size) return new Uint8Array(0);
-    return this.buf.slice(pos, Math.min(this.size, pos + len));
+    // Uint8Array's slice copies; Buffer's would return a view of the caller's memory.
+    return Uint8Array.prototype.slice.call(this.buf, pos, Math.min(this.size, pos + len));
   }
 
   close(): void {}
