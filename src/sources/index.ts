@@ -3,6 +3,7 @@ import './crashdump.js';
 import './elf.js';
 import './lime.js';
 import './minidump.js';
+import './vmware.js';
 
 export { CrashDumpMemory } from './crashdump.js';
 export type { CrashDumpHeader } from './crashdump-header.js';
