@@ -234,3 +234,37 @@ class BlockIndex {
     this.keys.fill(-1);
   }
 }
+
+/**
+ * A window [offset, offset + length) of another source, seen as a whole file: lets a format parser run on a
+ * structure embedded in a larger file (a minidump inside a memory image, a dump header carved from disk).
+ * Closing it does not close the underlying source.
+ */
+export class RangeReader implements ByteSource {
+  readonly size: number;
+  constructor(
+    private readonly src: ByteSource,
+    private readonly offset: number,
+    length: number,
+    readonly path = `${src.path}@0x${offset.toString(16)}`,
+  ) {
+    this.size = Math.max(0, Math.min(length, src.size - offset));
+  }
+
+  read(pos: number, dst: Uint8Array, dstOff: number, len: number): number {
+    if (pos < 0 || pos >= this.size || len <= 0) return 0;
+    return this.src.read(this.offset + pos, dst, dstOff, Math.min(len, this.size - pos));
+  }
+
+  direct(pos: number, dst: Uint8Array, dstOff: number, len: number): number {
+    if (pos < 0 || pos >= this.size || len <= 0) return 0;
+    return this.src.direct(this.offset + pos, dst, dstOff, Math.min(len, this.size - pos));
+  }
+
+  bytes(pos: number, len: number): Uint8Array {
+    if (pos < 0 || pos >= this.size) return new Uint8Array(0);
+    return this.src.bytes(this.offset + pos, Math.min(len, this.size - pos));
+  }
+
+  close(): void {}
+}

@@ -9,7 +9,7 @@ export { CrashDumpMemory } from './crashdump.js';
 export type { CrashDumpHeader } from './crashdump-header.js';
 export { parseCrashDumpHeader } from './crashdump-header.js';
 export type { ElfMemory, ElfNote } from './elf.js';
-export { type ByteSource, BytesReader, FileReader } from './file-reader.js';
+export { type ByteSource, BytesReader, FileReader, RangeReader } from './file-reader.js';
 export * from './minidump.js';
 export { MinidumpMemory } from './minidump-memory.js';
 export { openPhysical } from './open.js';

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { sharedPath, skipWithoutShared } from '../testing/shared.js';
 import { newPteInfo, PageState } from '../translate/types.js';
 import { FormatError, MemdigError } from '../util/errors.js';
+import { BytesReader, RangeReader } from './file-reader.js';
 import { openDump, openPhysical } from './index.js';
 import { MemType, Minidump, memTypeName, protectName, StreamType } from './minidump.js';
 
@@ -281,6 +282,16 @@ test('minidump: memory reads span ranges, holes are zero-filled and reported, tr
   assert.equal(mem.translate(0x30000, info), -1);
   assert.equal(info.state, PageState.Unmapped);
   assert.equal(info.phys, -1);
+});
+
+test('minidump: parses from a byte range inside a larger source (carved from an image)', () => {
+  const md = sample();
+  const image = new Uint8Array(0x3000 + md.length + 0x100);
+  image.set(md, 0x3000);
+  const m = new Minidump(new RangeReader(new BytesReader(image), 0x3000, md.length));
+  assert.equal(m.modules[0]!.name, 'C:\\Windows\\System32\\evil.dll');
+  assert.equal(m.memory().readU32(0x20000), 0x33333333);
+  assert.deepEqual(m.warnings.items, []);
 });
 
 test('minidump: openPhysical refuses it with a pointer to the minidump API; openDump returns it', () => {
