@@ -82,6 +82,11 @@ function minidumpInfo(m: Minidump, lines: string[]): void {
   );
   if (m.unloadedModules.length) lines.push(field('unloaded', String(m.unloadedModules.length)));
   lines.push(field('threads', String(m.threads.length)));
+  if (m.handles.length) {
+    const files = m.handles.filter((h) => h.typeName === 'File');
+    const named = files.filter((h) => h.objectName).length;
+    lines.push(field('handles', `${m.handles.length} (${files.length} File, ${named} with a name)`));
+  }
   if (m.exception) {
     const e = m.exception;
     lines.push(field('exception', `${hex(e.code)} at ${va(e.address)} in thread ${e.threadId}`));

@@ -437,6 +437,20 @@ test('minidump: dbghelp dump with MemoryInfoList (557 regions, mapped and image 
   assert.equal(m.memory().capturedBytes, 50800);
   assert.equal(m.unloadedModules.length, 1);
   assert.equal(m.systemInfo!.buildNumber, 22000);
+  // HandleData: 147 handles; this writer recorded types but no object names.
+  assert.equal(m.handles.length, 147);
+  assert.equal(m.handles.filter((h) => h.typeName === 'File').length, 11);
+  assert.equal(m.handles.filter((h) => h.typeName === 'Section').length, 31);
+  assert.deepEqual(
+    m.handles
+      .filter((h) => h.typeName === 'File')
+      .slice(0, 2)
+      .map((h) => [h.handle, h.grantedAccess]),
+    [
+      [0x4, 0x12019f],
+      [0x4c, 0x100020],
+    ],
+  );
   m.close();
 });
 

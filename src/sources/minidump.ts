@@ -199,6 +199,18 @@ export interface ExceptionInfo {
   parameters: number[];
 }
 
+/** One open handle (HandleData stream): files, sections, keys the process held when dumped. */
+export interface MinidumpHandle {
+  handle: number;
+  typeName: string;
+  /** Object name (file path, key path...); '' when the writer did not record it. */
+  objectName: string;
+  attributes: number;
+  grantedAccess: number;
+  handleCount: number;
+  pointerCount: number;
+}
+
 export interface MiscInfo {
   processId: number | null;
   /** Process creation time (seconds since 1970) as ISO 8601. */
@@ -276,6 +288,7 @@ export class Minidump {
   /** Memory ranges from MemoryList and Memory64List, in stream order (may overlap; memory() resolves that). */
   readonly memoryRanges: MemoryRange[] = [];
   readonly memoryInfo: MemoryInfo[] = [];
+  readonly handles: MinidumpHandle[] = [];
   exception: ExceptionInfo | null = null;
   miscInfo: MiscInfo | null = null;
   readonly warnings = new Warnings(1000);
@@ -347,6 +360,7 @@ export class Minidump {
     this.each(StreamType.MemoryList, (v, e) => this.parseMemoryList(v, e));
     this.each(StreamType.Memory64List, (v, e) => this.parseMemory64List(v, e));
     this.each(StreamType.MemoryInfoList, (v, e) => this.parseMemoryInfo(v, e));
+    this.each(StreamType.HandleData, (v, e) => this.parseHandles(v, e));
     this.each(StreamType.Exception, (v, e) => this.parseException(v, e));
     this.each(StreamType.MiscInfo, (v) => this.parseMiscInfo(v));
     if (this.systemInfo && !this.systemInfo.isWindows) {
@@ -646,6 +660,37 @@ export class Minidump {
     }
     // regionAt() binary-searches; dbghelp writes regions in address order, other writers need not.
     this.memoryInfo.sort((a, b) => a.base - b.base);
+  }
+
+  private parseHandles(v: View, e: StreamEntry): void {
+    const headerSize = v.u32(0);
+    const entrySize = v.u32(4);
+    if (headerSize < 16 || entrySize < 32) {
+      throw new FormatError(FMT, e.rva, `HandleData header ${headerSize}/${entrySize}, expected >= 16/32`);
+    }
+    const n = this.boundedCount(v, v.u32(8), headerSize, entrySize, 'HandleData');
+    // Type names repeat for every handle: decode each distinct string once.
+    const names = new Map<number, string>();
+    const str = (rva: number) => {
+      let t = names.get(rva);
+      if (t === undefined) {
+        t = this.string(rva);
+        names.set(rva, t);
+      }
+      return t;
+    };
+    for (let i = 0; i < n; i++) {
+      const o = headerSize + i * entrySize;
+      this.handles.push({
+        handle: v.u64(o),
+        typeName: str(v.u32(o + 8)),
+        objectName: str(v.u32(o + 12)),
+        attributes: v.u32(o + 16),
+        grantedAccess: v.u32(o + 20),
+        handleCount: v.u32(o + 24),
+        pointerCount: v.u32(o + 28),
+      });
+    }
   }
 
   private parseException(v: View, e: StreamEntry): void {
