@@ -14,4 +14,6 @@ export * from './minidump.js';
 export { MinidumpMemory } from './minidump-memory.js';
 export { openPhysical } from './open.js';
 export { type OpenedDump, openDump } from './open-dump.js';
+export { physicalFromBytes } from './raw.js';
+export { type Segment, SegmentedMemory, SegmentList } from './segmented.js';
 export type { PhysicalMemory, PhysRange, ScanBlock } from './source.js';
