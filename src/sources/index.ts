@@ -1,6 +1,7 @@
 // Importing a container module registers its probe with openPhysical(); import them all here, once.
 import './crashdump.js';
 import './elf.js';
+import './hibernation.js';
 import './lime.js';
 import './minidump.js';
 import './vmware.js';

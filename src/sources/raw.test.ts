@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openPhysical } from './open.js';
+import { openPhysical } from './index.js';
 import { physicalFromBytes } from './raw.js';
 
 test('raw: contiguous from 0, holes past the end are zero-filled and reported', () => {
@@ -42,4 +42,12 @@ test('physicalFromBytes: runs over a buffer, with holes, scan included', () => {
     [0x20000, 0x1000],
     [0x21000, 0x800],
   ]);
+});
+
+test('hibernation files are refused clearly instead of read as raw memory', () => {
+  const p = join(mkdtempSync(join(tmpdir(), 'memdig-hib-')), 'hiberfil.sys');
+  const b = new Uint8Array(8192);
+  b.set([0x48, 0x49, 0x42, 0x52]);
+  writeFileSync(p, b);
+  assert.throws(() => openPhysical(p), /Windows hibernation file .* not supported yet/);
 });
