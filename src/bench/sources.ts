@@ -3,7 +3,7 @@
  * random u32 reads (the page-table-walk pattern) and peak RSS. The image is a sparse file in the temp folder
  * (no disk space used), deleted afterwards.
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPhysical } from '../sources/index.js';
@@ -71,8 +71,55 @@ export async function bench(): Promise<void> {
         `(heap change ${(heapDelta / 1024).toFixed(0)} KiB over ${nU32 / 1e6} M reads)${acc < 0 ? '!' : ''}`,
     );
     mem.close();
+    benchBitmapOpen(dir);
     console.log(`sources peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Opening a fragmented bitmap crash dump: 2^21 page frames (8 GiB), every other one present = 1 M runs. */
+function benchBitmapOpen(dir: string): void {
+  const frames = 1 << 21;
+  const header = new Uint8Array(0x2000);
+  const hv = new DataView(header.buffer);
+  header.set(new TextEncoder().encode('PAGEDU64'), 0);
+  hv.setUint32(0x88, 0x45474150, true);
+  hv.setUint32(0xf98, 5, true);
+  const bitmapBytes = frames / 8;
+  const first = Math.ceil((0x2000 + 0x38 + bitmapBytes) / 4096) * 4096;
+  const summary = new Uint8Array(first - 0x2000);
+  const sv = new DataView(summary.buffer);
+  summary.set(new TextEncoder().encode('FDMPDUMP'), 0);
+  sv.setUint32(0x20, first, true);
+  sv.setUint32(0x28, frames / 2, true);
+  sv.setUint32(0x30, frames, true);
+  summary.fill(0x55, 0x38, 0x38 + bitmapBytes);
+  const path = join(dir, 'bitmap.dmp');
+  const fd = openSync(path, 'w');
+  writeSync(fd, header, 0, header.length, 0);
+  writeSync(fd, summary, 0, summary.length, 0x2000);
+  ftruncateSync(fd, first + (frames / 2) * 4096);
+  closeSync(fd);
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const heap0 = used();
+  const t0 = performance.now();
+  const mem = openPhysical(path);
+  const ms = performance.now() - t0;
+  const heap = used() - heap0;
+  const buf = new Uint8Array(4096);
+  let seed = 99;
+  const t1 = performance.now();
+  for (let i = 0; i < 1e6; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    mem.isPresent((seed % frames) * 4096);
+  }
+  const ms1 = performance.now() - t1;
+  mem.read(4096 * 1000, buf, 0, 4096);
+  console.log(
+    `sources bitmap crash dump open: ${frames / 2} runs in ${ms.toFixed(0)} ms, ` +
+      `heap +${(heap / 2 ** 20).toFixed(1)} MiB (${(heap / (frames / 2)).toFixed(0)} B/run); ` +
+      `isPresent ${(((1e6 / ms1) * 1000) / 1e6).toFixed(1)} M lookups/s`,
+  );
+  mem.close();
 }
