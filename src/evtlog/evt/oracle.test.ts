@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sharedDecompressed, sharedPath, skipWithoutShared } from '../../testing/shared.js';
+import { carveEvtRecords } from './carve.js';
 import { readEvtFile } from './parse.js';
 
 /**
@@ -140,5 +141,20 @@ for (const f of files) {
     const expectRecovered = RECOVERED[f];
     if (expectRecovered !== undefined)
       assert.equal(log.recovered.length, expectRecovered, 'recovered records');
+  });
+}
+
+for (const f of files) {
+  test(`evt carve: ${f}: carving finds every whole record the parser finds`, () => {
+    const bytes = readFileSync(`${dir}/${f}`);
+    const log = readEvtFile(`${dir}/${f}`);
+    const carved = new Set(carveEvtRecords(bytes).map((r) => r.offset));
+    const expected = [...log.records, ...log.recovered].filter(
+      (r) => r.complete && !r.wrapped && !r.problems.length,
+    );
+    for (const r of expected)
+      assert.ok(carved.has(r.offset), `record ${r.recordNumber} at 0x${r.offset.toString(16)}`);
+    // Carving sees only whole records: the parser's split and incomplete ones are all it may miss.
+    assert.ok(carved.size <= log.records.length + log.recovered.length);
   });
 }
