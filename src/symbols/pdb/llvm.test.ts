@@ -102,13 +102,18 @@ class Checker {
     const r = this.recs.get(def)!;
     const b = body(r);
     switch (r.leaf) {
-      case 'LF_MODIFIER':
-        return this.checkType(where, hexOf(/referent = 0x([0-9A-F]+)/.exec(b)![1]!), got, depth + 1);
+      case 'LF_MODIFIER': {
+        this.checkType(where, hexOf(/referent = 0x([0-9A-F]+)/.exec(b)![1]!), got, depth + 1);
+        return;
+      }
       case 'LF_POINTER':
         if (got.kind !== 'pointer') bad('should be a pointer');
         return;
       case 'LF_ARRAY': {
-        if (got.kind !== 'array') return bad('should be an array');
+        if (got.kind !== 'array') {
+          bad('should be an array');
+          return;
+        }
         const total = Number(/size: (\d+)/.exec(b)![1]);
         const elem = this.size(hexOf(/element type: 0x([0-9A-F]+)/.exec(b)![1]!));
         if (elem > 0 && got.count * elem !== total) bad(`array of ${total} bytes with ${elem}-byte elements`);
@@ -117,11 +122,15 @@ class Checker {
       case 'LF_BITFIELD': {
         this.bitfields++;
         const m = /type = 0x([0-9A-F]+).*bit offset = (\d+), # bits = (\d+)/.exec(b)!;
-        if (got.kind !== 'bitfield') return bad('should be a bitfield');
+        if (got.kind !== 'bitfield') {
+          bad('should be a bitfield');
+          return;
+        }
         if (got.bit_position !== Number(m[2]) || got.bit_length !== Number(m[3])) {
           bad(`bitfield should be at bit ${m[2]} width ${m[3]}`);
         }
-        return this.checkType(`${where} (bitfield type)`, hexOf(m[1]!), got.type, depth + 1);
+        this.checkType(`${where} (bitfield type)`, hexOf(m[1]!), got.type, depth + 1);
+        return;
       }
       case 'LF_STRUCTURE':
       case 'LF_CLASS':
