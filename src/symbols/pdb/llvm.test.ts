@@ -246,3 +246,32 @@ function fieldLines(recs: Map<number, LlvmRecord>, ti: number): string[] {
   }
   return out;
 }
+
+test('public symbol addresses agree with llvm-pdbutil (section VA + offset)', { skip }, (t) => {
+  for (const f of readdirSync(corpus!).filter((x) => x.endsWith('.pdb'))) {
+    const path = join(corpus!, f);
+    const run = (what: string) => {
+      const r = spawnSync(llvm!, ['dump', what, path], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      assert.equal(r.status, 0, `${llvm} dump ${what} ${f}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const vas = [...run('-section-headers').matchAll(/^\s+([0-9A-F]+) virtual address$/gm)].map((m) => hexOf(m[1]!));
+    const { isf } = pdbToIsf(path);
+    const byLinkage = new Map<string, number>();
+    for (const [name, s] of Object.entries(isf.symbols)) byLinkage.set(s.linkage_name ?? name, s.address);
+    let checked = 0;
+    const problems: string[] = [];
+    for (const m of run('-publics').matchAll(/S_PUB32 \[size = \d+\] `(.*)`\n\s+flags = .*addr = ([0-9]{4}):([0-9]+)/g)) {
+      const [, name, seg, off] = m;
+      const va = vas[Number(seg) - 1];
+      if (va === undefined) continue;
+      const got = byLinkage.get(name!);
+      if (got === undefined) continue; // another public with the same cleaned-up name won, as in Volatility
+      checked++;
+      if (got !== va + Number(off)) problems.push(`${name}: ${got}, llvm ${va + Number(off)}`);
+    }
+    t.diagnostic(`${f}: ${checked} public symbols checked, ${problems.length} disagreements`);
+    assert.ok(checked > 0, `${f}: no public symbol compared`);
+    assert.deepEqual(problems.slice(0, 20), []);
+  }
+});
