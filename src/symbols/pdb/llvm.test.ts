@@ -255,13 +255,17 @@ test('public symbol addresses agree with llvm-pdbutil (section VA + offset)', { 
       assert.equal(r.status, 0, `${llvm} dump ${what} ${f}: ${r.stderr}`);
       return r.stdout;
     };
-    const vas = [...run('-section-headers').matchAll(/^\s+([0-9A-F]+) virtual address$/gm)].map((m) => hexOf(m[1]!));
+    const vas = [...run('-section-headers').matchAll(/^\s+([0-9A-F]+) virtual address$/gm)].map((m) =>
+      hexOf(m[1]!),
+    );
     const { isf } = pdbToIsf(path);
     const byLinkage = new Map<string, number>();
     for (const [name, s] of Object.entries(isf.symbols)) byLinkage.set(s.linkage_name ?? name, s.address);
     let checked = 0;
     const problems: string[] = [];
-    for (const m of run('-publics').matchAll(/S_PUB32 \[size = \d+\] `(.*)`\n\s+flags = .*addr = ([0-9]{4}):([0-9]+)/g)) {
+    for (const m of run('-publics').matchAll(
+      /S_PUB32 \[size = \d+\] `(.*)`\n\s+flags = .*addr = ([0-9]{4}):([0-9]+)/g,
+    )) {
       const [, name, seg, off] = m;
       const va = vas[Number(seg) - 1];
       if (va === undefined) continue;
