@@ -135,7 +135,7 @@ export function readVma(k: LinuxKernel, a: number, ctx: MmContext): LinuxVma {
     perms,
     offset: file > 0 ? pgoff * 4096 : 0,
     pgoff,
-    file: file > 0 ? file : 0,
+    file: Math.max(file, 0),
     inode,
     mapping,
     dev,

@@ -46,7 +46,7 @@ export function readTask(k: LinuxKernel, addr: number): LinuxTask {
     comm: m.cstr(addr + T.comm, T.commSize),
     uid: cred > 0 ? m.u32(cred + k.layout.cred.uid) : -1,
     kernelThread: mm <= 0 || (flags & PF_KTHREAD) !== 0,
-    mm: mm > 0 ? mm : 0,
+    mm: Math.max(mm, 0),
     dtb: pgd > 0 ? m.pa(pgd) : -1,
     startTimeNs: T.startTime >= 0 ? m.u64(addr + T.startTime) : -1,
     startBoottimeNs: T.startBoottime >= 0 ? m.u64(addr + T.startBoottime) : -1,
