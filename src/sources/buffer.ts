@@ -1,4 +1,4 @@
-import type { PhysicalMemory, PhysRange } from './source.js';
+import type { PhysicalMemory, PhysRange, ScanBlock } from './source.js';
 
 const PAGE = 4096;
 
@@ -75,6 +75,20 @@ export class BufferMemory implements PhysicalMemory {
   writeU64(addr: number, hi: number, lo: number): void {
     this.writeU32(addr, lo);
     this.writeU32(addr + 4, hi);
+  }
+
+  /** Sequential scan over present ranges; each block is a copy (tests only, so simplicity beats speed). */
+  *scan(blockSize = 1 << 22, from = 0, to = this.maxAddress): Generator<ScanBlock> {
+    for (const r of this.ranges) {
+      const s = Math.max(r.start, from);
+      const e = Math.min(r.end, to);
+      for (let a = s; a < e; a += blockSize) {
+        const n = Math.min(blockSize, e - a);
+        const bytes = new Uint8Array(n);
+        this.read(a, bytes, 0, n);
+        yield { addr: a, bytes };
+      }
+    }
   }
 
   isPresent(addr: number): boolean {
