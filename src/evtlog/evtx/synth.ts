@@ -261,7 +261,7 @@ export function synthFile(chunks: Uint8Array[], nextRecordId: number): Uint8Arra
   dv.setUint16(40, FILE_HEADER_SIZE, true);
   dv.setUint16(42, chunks.length, true);
   dv.setUint32(124, crc32(f.subarray(0, 120)), true);
-  chunks.forEach((c, i) => f.set(c, FILE_HEADER_SIZE + i * CHUNK_SIZE));
+  for (let i = 0; i < chunks.length; i++) f.set(chunks[i]!, FILE_HEADER_SIZE + i * CHUNK_SIZE);
   return f;
 }
 
