@@ -94,8 +94,17 @@ export async function fetchSymbols(idIn: PdbId, opts: SymsrvOptions): Promise<Fe
   const isfPath = isfPathFor(opts.symbolDir, id);
   const cacheDir = opts.pdbCacheDir ?? join(opts.symbolDir, 'pdb-cache');
   const pdbPath = pdbCachePathFor(cacheDir, id);
-  if (existsSync(isfPath))
-    return { isfPath, pdbPath: existsSync(pdbPath) ? pdbPath : null, source: 'isf-cache', warnings: [] };
+  // Packs are also unpacked without their `windows/` level (as in the JPCERT collection): accept both.
+  for (const have of [isfPath, join(opts.symbolDir, id.pdb, isfFileName(id.guid, id.age))]) {
+    if (existsSync(have)) {
+      return {
+        isfPath: have,
+        pdbPath: existsSync(pdbPath) ? pdbPath : null,
+        source: 'isf-cache',
+        warnings: [],
+      };
+    }
+  }
   if (existsSync(pdbPath)) {
     log(`converting cached ${pdbPath}`);
     const warnings = convertTo(readFileSync(pdbPath), id, isfPath);
@@ -103,7 +112,7 @@ export async function fetchSymbols(idIn: PdbId, opts: SymsrvOptions): Promise<Fe
   }
   if (opts.offline) {
     throw new MemdigError(
-      `${id.pdb} ${storeKey(id)} is not in ${opts.symbolDir} (no ISF, no cached PDB) and --offline forbids downloading`,
+      `${id.pdb} ${id.guid} age ${id.age} is not in ${opts.symbolDir} (no ISF, no cached PDB) and --offline forbids downloading`,
     );
   }
   const servers = opts.servers?.length ? opts.servers : [MICROSOFT_SYMBOL_SERVER];
@@ -137,7 +146,7 @@ export async function fetchSymbols(idIn: PdbId, opts: SymsrvOptions): Promise<Fe
       return { isfPath, pdbPath, source: c.url, warnings };
     }
   }
-  throw new MemdigError(`could not get ${id.pdb} ${storeKey(id)}:\n  ${failures.join('\n  ')}`);
+  throw new MemdigError(`could not get ${id.pdb} ${id.guid} age ${id.age}:\n  ${failures.join('\n  ')}`);
 }
 
 function checkIdentity(bytes: Uint8Array, id: PdbId): void {
