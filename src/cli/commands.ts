@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
 import { infoCommand } from './info.js';
+import { symbolsCommand } from './symbols.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
   evtCommand(program);
+  symbolsCommand(program);
 }
