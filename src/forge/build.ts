@@ -183,6 +183,7 @@ export class Builder {
           kernelVa(this.p),
         ].map((va) => Math.floor(va / 2 ** 39) % 512),
       );
+      used.add(0x1ed); // keep it distinguishable from the pre-Windows 10 fixed index
       const r = this.rng.fork('selfref');
       do selfRef = 0x100 + r.int(0xff);
       while (used.has(selfRef));
