@@ -1,6 +1,11 @@
 // Importing a container module registers its probe with openPhysical(); import them all here, once.
+import './crashdump.js';
 import './elf.js';
+import './lime.js';
 
+export { CrashDumpMemory } from './crashdump.js';
+export type { CrashDumpHeader } from './crashdump-header.js';
+export { parseCrashDumpHeader } from './crashdump-header.js';
 export type { ElfMemory, ElfNote } from './elf.js';
 export { openPhysical } from './open.js';
 export type { PhysicalMemory, PhysRange, ScanBlock } from './source.js';
