@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
+import { forgeCommand } from './forge.js';
 import { infoCommand } from './info.js';
 import { symbolsCommand } from './symbols.js';
 
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   demoCommand(program);
   evtCommand(program);
   symbolsCommand(program);
+  forgeCommand(program);
 }
