@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
+import { extractCommand } from './extract.js';
+import { filesCommand } from './files.js';
 import { infoCommand } from './info.js';
+import { mapsCommand } from './maps.js';
+import { psCommand } from './ps.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
+  psCommand(program);
+  mapsCommand(program);
+  filesCommand(program);
+  extractCommand(program);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { detectOs } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import { hex } from '../util/hex.js';
 
@@ -21,6 +22,8 @@ export function infoCommand(program: Command): void {
         for (const [k, v] of Object.entries(mem.meta)) {
           lines.push(`${`${k}:`.padEnd(13)}${typeof v === 'number' ? hex(v) : String(v)}`);
         }
+        const os = detectOs(mem);
+        lines.push(`os:          ${os ? `${os.description}, found via ${os.foundVia}` : 'not recognised'}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         mem.close();
