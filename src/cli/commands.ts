@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
+import { evtCommand } from './evt.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { infoCommand } from './info.js';
@@ -10,6 +11,7 @@ import { psCommand } from './ps.js';
 export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
+  evtCommand(program);
   psCommand(program);
   mapsCommand(program);
   filesCommand(program);

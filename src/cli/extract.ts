@@ -7,7 +7,7 @@ import {
   extractCachedFile,
   extractPrivatePages,
 } from '../extract/linux-files.js';
-import { SafeNamer } from '../extract/safe-name.js';
+import { SafeNamer } from '../extract/safe-path.js';
 import { listVmas } from '../linux/maps.js';
 import { type CachedFile, listCachedFiles } from '../linux/pagecache.js';
 import { listTasks } from '../linux/tasks.js';

@@ -6,7 +6,7 @@ import type { LinuxVma } from '../linux/maps.js';
 import { type CachedFile, type CachedPage, cachedPages, PAGE_SIZE } from '../linux/pagecache.js';
 import type { VirtualSpace } from '../translate/types.js';
 import { newPteInfo, PageState } from '../translate/types.js';
-import type { SafeNamer } from './safe-name.js';
+import type { SafeNamer } from './safe-path.js';
 
 /** A run of consecutive recovered pages with one provenance. */
 export interface RecoveredRun {

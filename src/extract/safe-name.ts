@@ -1,59 +1,55 @@
+import { resolve, sep } from 'node:path';
+
+const RESERVED = /[<>:"/\\|?*\x00-\x1f\x7f]/g;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+const MAX_COMPONENT = 180;
+
 /**
- * File names for output derived from names found in memory (attacker-controlled): no path traversal, no
- * absolute paths, no reserved characters or device names on any common filesystem, bounded length, and no two
- * outputs sharing a name. One `SafeNamer` per output directory.
+ * Turns a name taken from memory (attacker-influenced) into one safe file-name component: reserved and control
+ * characters are %-escaped, dot-only names and device names are defused, length is capped keeping the extension.
  */
-
-const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-const MAX_COMPONENT = 150;
-
-/** Escapes one path component: %XX for reserved/control/non-ASCII-printable bytes, and for '%' itself. */
-export function escapeComponent(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x20 || c === 0x7f || '<>:"/\\|?*%'.includes(ch)) {
-      out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    } else out += ch;
+export function safeComponent(name: string): string {
+  let s = name.replace(RESERVED, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  if (/^\.+$/.test(s) || s === '') s = s.replace(/\./g, '%2E') || '_';
+  if (WINDOWS_DEVICE.test(s)) s = `_${s}`;
+  if (s.endsWith('.') || s.endsWith(' ')) s = `${s.slice(0, -1)}_`;
+  if (s.length > MAX_COMPONENT) {
+    const dot = s.lastIndexOf('.');
+    const ext = dot > 0 && s.length - dot <= 16 ? s.slice(dot) : '';
+    s = s.slice(0, MAX_COMPONENT - ext.length) + ext;
   }
-  if (out === '' || out === '.' || out === '..') out = out.replace(/\./g, '%2E') || '%00';
-  // Windows strips trailing dots and spaces: escape them so names round-trip.
-  out = out.replace(/[. ]+$/, (m) =>
-    [...m].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join(''),
-  );
-  if (RESERVED.test(out)) out = `_${out}`;
-  if (out.length > MAX_COMPONENT) {
-    const h = hash32(out).toString(16).padStart(8, '0');
-    out = `${out.slice(0, MAX_COMPONENT - 10)}~${h}`;
-  }
-  return out;
+  return s;
 }
 
-/** A path from memory (`/tmp/a/../b`) as a relative, escaped, single-level-per-component path. */
-export function safeRelativePath(p: string): string {
-  const parts = p.split('/').filter((x) => x !== '');
-  if (parts.length === 0) return '%2F';
-  return parts.map(escapeComponent).join('/');
+/** The last component of a Windows or POSIX path from memory, made safe. */
+export function safeBaseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '');
+  return safeComponent(parts[parts.length - 1] ?? 'unnamed');
 }
 
-export class SafeNamer {
+/**
+ * Hands out unique, safe paths inside one output folder: the same name twice gets `-2`, `-3` ... before the
+ * extension, and every result is checked to stay inside the folder.
+ */
+export class OutputNames {
   private readonly used = new Set<string>();
+  private readonly root: string;
 
-  /** A unique relative path for `wanted` (a path from memory); a suffix `~N` separates collisions. */
-  name(wanted: string, suffix = ''): string {
-    const base = safeRelativePath(wanted);
-    let cand = base + suffix;
-    for (let n = 2; this.used.has(cand.toLowerCase()); n++) cand = `${base}~${n}${suffix}`;
-    this.used.add(cand.toLowerCase());
-    return cand;
+  constructor(dir: string) {
+    this.root = resolve(dir);
   }
-}
 
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+  /** A fresh path for `name` (one component; made safe here). */
+  take(name: string): string {
+    const safe = safeComponent(name);
+    const dot = safe.lastIndexOf('.');
+    const stem = dot > 0 ? safe.slice(0, dot) : safe;
+    const ext = dot > 0 ? safe.slice(dot) : '';
+    let candidate = safe;
+    for (let i = 2; this.used.has(candidate.toLowerCase()); i++) candidate = `${stem}-${i}${ext}`;
+    this.used.add(candidate.toLowerCase());
+    const full = resolve(this.root, candidate);
+    if (!full.startsWith(this.root + sep)) throw new Error(`unsafe output name ${JSON.stringify(name)}`);
+    return full;
   }
-  return h >>> 0;
 }

@@ -30,6 +30,7 @@ export class FileReader implements ByteSource {
   private readonly cache = new Map<number, Buffer>();
   private lastIndex = -1;
   private lastBlock: Buffer | null = null;
+  private closed = false;
 
   constructor(
     readonly path: string,
@@ -103,7 +104,10 @@ export class FileReader implements ByteSource {
     return b;
   }
 
+  /** Idempotent: a container that gives up may close before the caller's cleanup does. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
     this.cache.clear();
     this.lastBlock = null;
