@@ -3,6 +3,7 @@ import { LinuxKernel } from '../linux/kernel.js';
 import { detectOs } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import type { PhysicalMemory } from '../sources/source.js';
+import { createSpace } from '../translate/index.js';
 import { MemdigError, Warnings } from '../util/errors.js';
 
 export interface AnalysisOptions {
@@ -27,7 +28,11 @@ export function openLinuxAnalysis(
     }
     const warnings = new Warnings();
     const types = opts.isf ? IsfTypes.read(opts.isf, warnings) : undefined;
-    const kernel = new LinuxKernel(mem, { types, warnings });
+    const kernel = new LinuxKernel(mem, {
+      types,
+      warnings,
+      spaceFactory: (dtb) => createSpace(mem, 'x64', dtb, { os: 'linux' }),
+    });
     return { mem, kernel, warnings };
   } catch (e) {
     mem.close();
