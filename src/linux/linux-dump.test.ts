@@ -194,6 +194,8 @@ test('Linux 6.1 dump, no symbol file: kernel, tasks, maps, page cache, COW pages
       }
     }
     assert.equal(cow, 21);
+    // Every struct page (read through the kernel page tables) agreed with its XArray slot.
+    assert.deepEqual(k.warnings.items, []);
     t.diagnostic(`${checked} page-cache pages and ${cow} private pages checked`);
   } finally {
     mem.close();

@@ -37,11 +37,12 @@ export function cachedPages(
   k: LinuxKernel,
   mapping: number,
   what: string,
-): { pages: CachedPage[]; valueEntries: number } {
+): { pages: CachedPage[]; valueEntries: number; mismatched: number } {
   const L = k.layout;
   const head = k.kmem.word(mapping + L.mapping.xaHead);
   const pages: CachedPage[] = [];
   let valueEntries = 0;
+  let mismatched = 0;
   const maxPfn = Math.floor(k.mem.maxAddress / PAGE_SIZE);
   for (const e of xarrayEntries(k.kmem, head, L.xaNode, what, k.warnings)) {
     if (e.isValue) {
@@ -55,13 +56,25 @@ export function cachedPages(
       );
       continue;
     }
+    // With page tables available, check the struct page agrees (page->mapping, page->index): catches smear and
+    // wrong offsets. Without them the vmemmap cannot be read, and the arithmetic PFN is used unchecked.
+    if (k.kmem.space && e.subIndex === 0) {
+      const pm = k.kmem.word(e.value + L.page.mapping);
+      const pi = k.kmem.u64(e.value + L.page.index);
+      if (pm !== mapping || pi !== e.index) {
+        k.warnings.add(
+          `${what}: struct page 0x${e.value.toString(16)} at index ${e.index} says mapping 0x${pm.toString(16)} index ${pi}`,
+        );
+        mismatched++;
+      }
+    }
     // A multi-index entry (large folio) covers `span` indices in consecutive frames.
     for (let j = 0; j < e.span; j++) {
       pages.push({ index: e.index + j, pfn: headPfn + e.subIndex + j, page: e.value });
     }
   }
   pages.sort((a, b) => a.index - b.index);
-  return { pages, valueEntries };
+  return { pages, valueEntries, mismatched };
 }
 
 /** Maps each superblock to a mount of it in init's mount namespace (for full paths). */
