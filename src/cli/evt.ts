@@ -5,6 +5,7 @@ import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.
 import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
 import { type Cell, type Column, type Row, RowWriter } from '../output/render.js';
 import { FileReader } from '../sources/file-reader.js';
+import { FormatError, MemdigError } from '../util/errors.js';
 import { hex } from '../util/hex.js';
 
 const clip = (n: number) => (v: Cell) => {
@@ -73,7 +74,12 @@ export function evtCommand(program: Command): void {
     const out = new RowWriter(EVT_COLUMNS, formatFrom(o));
     const warn = (s: string) => process.stderr.write(`memdig: ${s}\n`);
     if (o.carve) {
-      const reader = new FileReader(file);
+      let reader: FileReader;
+      try {
+        reader = new FileReader(file);
+      } catch (e) {
+        throw new MemdigError(`cannot open ${file}: ${(e as Error).message}`);
+      }
       try {
         if (reader.size <= CARVE_BLOCK) {
           for (const r of carveEvtRecords(reader.bytes(0, reader.size))) out.add(evtRow(r));
@@ -96,6 +102,12 @@ export function evtCommand(program: Command): void {
       return;
     }
     const log = readEvtFile(file, { recovered: !!o.recovered });
+    if (!log.header && !log.eof && log.records.length === 0)
+      throw new FormatError(
+        'evt',
+        0,
+        'not a classic event log: no "LfLe" header, end-of-file record or record (try --carve)',
+      );
     for (const r of log.records) out.add(evtRow(r));
     if (o.recovered) for (const r of log.recovered) out.add(evtRow(r));
     out.end();

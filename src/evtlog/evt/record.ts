@@ -121,19 +121,17 @@ export interface DecodeFlags {
  */
 export function decodeRecord(r: RecordBytes, avail: number, offset: number, flags: DecodeFlags): EvtRecord {
   const { buf, dv, o } = r;
-  const u32 = (x: number) => dv.getUint32(o + x, true);
-  const u16 = (x: number) => dv.getUint16(o + x, true);
-  const length = u32(0);
+  const length = dv.getUint32(o, true);
   const problems: string[] = [];
   // Bytes we may read: the record minus its trailing copy, clipped to what is actually present.
   const end = Math.min(length - 4, avail);
-  const eventIdentifier = u32(0x14);
-  const numberOfStrings = u16(0x1a);
-  const stringsOffset = u32(0x24);
-  const userSidLength = u32(0x28);
-  const userSidOffset = u32(0x2c);
-  const dataLength = u32(0x30);
-  const dataOffset = u32(0x34);
+  const eventIdentifier = dv.getUint32(o + 0x14, true);
+  const numberOfStrings = dv.getUint16(o + 0x1a, true);
+  const stringsOffset = dv.getUint32(o + 0x24, true);
+  const userSidLength = dv.getUint32(o + 0x28, true);
+  const userSidOffset = dv.getUint32(o + 0x2c, true);
+  const dataLength = dv.getUint32(o + 0x30, true);
+  const dataOffset = dv.getUint32(o + 0x34, true);
 
   // Source and computer names sit between the fixed part and the first of SID / strings / data.
   let namesEnd = end;
@@ -197,19 +195,19 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
   return {
     offset,
     length,
-    recordNumber: u32(0x08),
-    timeGenerated: u32(0x0c),
-    timeWritten: u32(0x10),
+    recordNumber: dv.getUint32(o + 0x08, true),
+    timeGenerated: dv.getUint32(o + 0x0c, true),
+    timeWritten: dv.getUint32(o + 0x10, true),
     eventIdentifier,
     eventId: eventIdentifier & 0xffff,
     severity: eventIdentifier >>> 30,
     customer: ((eventIdentifier >>> 29) & 1) === 1,
     facility: (eventIdentifier >>> 16) & 0xfff,
-    eventType: u16(0x18),
+    eventType: dv.getUint16(o + 0x18, true),
     numberOfStrings,
-    category: u16(0x1c),
-    reservedFlags: u16(0x1e),
-    closingRecordNumber: u32(0x20),
+    category: dv.getUint16(o + 0x1c, true),
+    reservedFlags: dv.getUint16(o + 0x1e, true),
+    closingRecordNumber: dv.getUint32(o + 0x20, true),
     stringsOffset,
     userSidLength,
     userSidOffset,
