@@ -235,3 +235,44 @@ test('evt: random bytes give no records and no exception', () => {
   assert.ok(log.warnings.count > 0);
   for (const n of [0, 10, 0x2f, 0x30]) parseEvt(b.subarray(0, n));
 });
+
+test('evt: a record whose first bytes are split at the end of the ring (only its length fits)', () => {
+  const a = rec(1);
+  const b = rec(2, { strings: ['split right after its length'] });
+  const size = 0x30 + 0x400;
+  const file = Buffer.alloc(size);
+  const p0 = size - a.length - 4;
+  a.copy(file, p0);
+  b.copy(file, size - 4, 0, 4);
+  b.copy(file, 0x30, 4);
+  const eofAt = 0x30 + b.length - 4;
+  buildEofRecord(p0, eofAt, 3, 1).copy(file, eofAt);
+  const log = parseEvt(patchHeader(file, p0, eofAt, 3, 1, 0x2));
+  assert.deepEqual(log.warnings.items, []);
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.wrapped, r.strings[0]]),
+    [
+      [1, false, 'message 1'],
+      [2, true, 'split right after its length'],
+    ],
+  );
+});
+
+test('evt: a missing (zero-filled) page inside the live ring costs only the records on it', () => {
+  const records = Array.from({ length: 200 }, (_, i) => rec(i + 1));
+  const { file, offsets } = buildEvtLog({ size: 0x8000, records });
+  file.fill(0, 0x2000, 0x3000);
+  const log = parseEvt(file);
+  // A record running into the page keeps its readable head (its length copy reads 0: truncated, as libevt
+  // describes); records starting on the page are lost.
+  const spans = offsets.map((o, i) => ({ s: o, e: o + records[i]!.length, n: i + 1 }));
+  const lost = spans.filter(({ s }) => s >= 0x2000 && s < 0x3000).map(({ n }) => n);
+  const cut = spans.filter(({ s, e }) => s < 0x2000 && e > 0x2000).map(({ n }) => n);
+  assert.ok(lost.length > 0);
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.complete]),
+    spans.filter(({ n }) => !lost.includes(n)).map(({ n }) => [n, !cut.includes(n)]),
+  );
+  assert.ok(log.warnings.items.some((w) => w.includes('resynchronising')));
+  assert.equal(log.recovered.length, 0);
+});

@@ -218,7 +218,11 @@ class EvtParser {
         break;
       }
       const room = this.end - pos;
-      if (room < 8 || this.dv.getUint32(pos, true) === EVT_SKIP_DWORD || this.isZeroTail(pos)) {
+      // Even a record's first 8 bytes may be split at the end of the ring: read them through the ring.
+      const hd = room >= 8 ? null : room >= 4 ? this.slice(pos, 8) : null;
+      const len = hd ? hd.dv.getUint32(hd.o, true) : room >= 8 ? this.dv.getUint32(pos, true) : 0;
+      const sig = hd ? hd.dv.getUint32(hd.o + 4, true) : room >= 8 ? this.dv.getUint32(pos + 4, true) : 0;
+      if (sig !== EVT_SIGNATURE && (room < 8 || len === EVT_SKIP_DWORD || this.isZeroTail(pos))) {
         // Space at the end too small for a record is skipped (filled with 0x27 dwords); the ring resumes after the header.
         if (room >= 8 && !this.isSkipTail(pos) && !this.isZeroTail(pos)) {
           const next = this.resync(pos + 4, stopAt, w);
@@ -232,9 +236,6 @@ class EvtParser {
         pos = H;
         continue;
       }
-      const hd = room >= 8 ? null : this.slice(pos, 8);
-      const len = hd ? hd.dv.getUint32(hd.o, true) : this.dv.getUint32(pos, true);
-      const sig = hd ? hd.dv.getUint32(hd.o + 4, true) : this.dv.getUint32(pos + 4, true);
       if (len === EVT_EOF_SIZE && sig === 0x11111111 && parseEofRecordAt(this.buf, pos)) {
         if (stopAt !== null)
           w.add(`end-of-file record at 0x${pos.toString(16)}, expected at 0x${stopAt.toString(16)}`);
