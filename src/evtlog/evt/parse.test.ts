@@ -276,3 +276,25 @@ test('evt: a missing (zero-filled) page inside the live ring costs only the reco
   assert.ok(log.warnings.items.some((w) => w.includes('resynchronising')));
   assert.equal(log.recovered.length, 0);
 });
+
+test('evt: fuzzed logs never throw, hang or invent more records than fit', () => {
+  const records = Array.from({ length: 40 }, (_, i) => rec(i + 1, { sid: i % 2 ? 'S-1-5-18' : undefined }));
+  const { file } = buildEvtLog({ size: 0x1000, startOffset: 0x800, records: records.slice(0, 20), flags: 3 });
+  const nasty = [
+    0, 0x27, 0x28, 0x30, 0x38, 0x40, 0xfff, 0x1000, 0x7fffffff, 0xffffffff, 0x654c664c, 0x11111111,
+  ];
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let round = 0; round < 300; round++) {
+    const b = Buffer.from(file);
+    for (let k = 0; k < 1 + rnd(6); k++) {
+      const at = rnd(b.length - 4) & ~3;
+      b.writeUInt32LE(rnd(2) ? nasty[rnd(nasty.length)]! : (rnd(0x10000) * 0x10000 + rnd(0x10000)) >>> 0, at);
+    }
+    const log = parseEvt(b);
+    assert.ok(log.records.length + log.recovered.length <= b.length / 0x40);
+  }
+});
