@@ -54,7 +54,7 @@ export interface EvtRecord {
   /** False when the trailing length copy does not match (truncated or partly overwritten): fields best effort. */
   complete: boolean;
   /** What was wrong with the fields (offsets outside the record, unterminated strings, …). */
-  problems: string[];
+  problems: readonly string[];
 }
 
 /** How one record's bytes are laid out in memory: `b[o .. o+len)` (possibly shorter when incomplete). */
@@ -221,11 +221,13 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
     recovered: flags.recovered,
     wrapped: flags.wrapped,
     complete: flags.complete,
-    problems,
+    problems: problems.length ? problems : NO_PROBLEMS,
   };
 }
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every record without problems: most records, so one array fewer to keep per record. */
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 /** POSIX seconds → ISO 8601 UTC without milliseconds. */
 export function posixToIso(t: number): string {
