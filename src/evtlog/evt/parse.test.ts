@@ -298,3 +298,17 @@ test('evt: fuzzed logs never throw, hang or invent more records than fit', () =>
     assert.ok(log.records.length + log.recovered.length <= b.length / 0x40);
   }
 });
+
+test('evt: a headerless fragment (records from offset 0, out of order) is scanned in record-number order', () => {
+  const frag = Buffer.concat([rec(7), rec(5), Buffer.alloc(16), rec(6)]);
+  const log = parseEvt(frag);
+  assert.equal(log.mode, 'scan');
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.offset]),
+    [
+      [5, rec(7).length],
+      [6, rec(7).length + rec(5).length + 16],
+      [7, 0],
+    ],
+  );
+});

@@ -51,8 +51,8 @@ export interface EvtLog {
 
 const H = EVT_HEADER_SIZE;
 
-/** Largest .evt we read whole: offsets in the format are u32, and real logs are at most a few hundred MiB. */
-const MAX_FILE = 2 ** 32;
+/** Largest .evt read whole (a Buffer's limit); real logs are at most a few hundred MiB. */
+const MAX_FILE = 2 ** 31 - 1;
 
 /** Reads a .evt file (it is small enough to hold: the format's offsets are 32-bit) and parses it. */
 export function readEvtFile(path: string, opts: EvtParseOptions = {}): EvtLog {
@@ -64,7 +64,12 @@ export function readEvtFile(path: string, opts: EvtParseOptions = {}): EvtLog {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_FILE) throw new FormatError('evt', 0, `file is ${size} bytes; an .evt is at most 4 GiB`);
+    if (size > MAX_FILE)
+      throw new FormatError(
+        'evt',
+        0,
+        `file is ${size} bytes; expected an .evt under 2 GiB (use --carve on large files)`,
+      );
     const b = Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
@@ -133,7 +138,11 @@ class EvtParser {
     if (start === null) {
       mode = 'scan';
       w.add('no usable start offset in the header or an end-of-file record: records found by scanning');
-      for (const r of this.scan(H, this.size, false)) {
+      // Without a header the bytes may be any fragment: scan from 0. Ring order is record-number order.
+      const found = this.scan(header ? H : 0, this.size, false).sort(
+        (a, b) => a.recordNumber - b.recordNumber,
+      );
+      for (const r of found) {
         this.records.push(r);
         this.live.push([r.offset, r.offset + r.length]);
       }

@@ -102,6 +102,40 @@ export function fieldProblem(dv: DataView, o: number, len: number): string | nul
   return null;
 }
 
+/**
+ * Remembers the last string decoded in one role (source name, computer name): consecutive records almost always
+ * repeat them, and comparing a few bytes is much cheaper than decoding and keeping a new string per record.
+ */
+class RepeatCache {
+  private readonly bytes = new Uint8Array(512);
+  private len = -1;
+  private str = '';
+
+  decode(b: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n === this.len) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (b[start + i] !== this.bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.str;
+    }
+    const s = b.toString('utf16le', start, end);
+    if (n <= this.bytes.length) {
+      this.bytes.set(b.subarray(start, end));
+      this.len = n;
+      this.str = s;
+    }
+    return s;
+  }
+}
+
+const sourceCache = new RepeatCache();
+const computerCache = new RepeatCache();
+
 /** Index of the UTF-16 NUL terminator at or after `from` (2-byte steps) before `end`, or -1. */
 function utf16End(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i += 2) if (b[i] === 0 && b[i + 1] === 0) return i;
@@ -144,11 +178,11 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
   let z = utf16End(buf, o + p, o + namesEnd);
   if (z < 0) problems.push('source name is not NUL-terminated inside the record');
   else {
-    sourceName = buf.toString('utf16le', o + p, z);
+    sourceName = sourceCache.decode(buf, o + p, z);
     p = z - o + 2;
     z = utf16End(buf, o + p, o + namesEnd);
     if (z < 0) problems.push('computer name is not NUL-terminated inside the record');
-    else computerName = buf.toString('utf16le', o + p, z);
+    else computerName = computerCache.decode(buf, o + p, z);
   }
 
   let sid: string | null = null;
