@@ -1,0 +1,14 @@
+export { ChunkContext } from './binxml.js';
+export { type EvtxJson, toJson } from './json.js';
+export * from './layout.js';
+export {
+  type ChunkInfo,
+  type ChunkStatus,
+  type EvtxLog,
+  type EvtxOptions,
+  type EvtxRecord,
+  parseEvtx,
+  parseEvtxFile,
+} from './parser.js';
+export { toXml, type XChild, type XElement } from './render.js';
+export { eventStrings } from './strings.js';
