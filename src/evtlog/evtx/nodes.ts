@@ -62,6 +62,8 @@ export interface Template {
   end: number;
   nodes: Node[] | null;
   error: string | null;
+  /** (index, declared type) of every substitution in the body, to check a record's values fit this template. */
+  substs?: Uint16Array;
 }
 
 /** One record's substitution array: value types, offsets and sizes into the chunk bytes. */

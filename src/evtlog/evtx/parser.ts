@@ -136,8 +136,10 @@ export function renderRecord(
   const recordId = u64(dv, off + 8);
   const written = filetimeToIso(dv.getUint32(off + 16, true), dv.getUint32(off + 20, true));
   const out: XChild[] = [];
+  const mismatches = ctx.mismatches;
   try {
     const { nodes } = ctx.parse(off + 24, off + size - 4, 0);
+    if (ctx.mismatches !== mismatches) warnings.push('substitution value types differ from the template');
     new Resolver(ctx, warnings).resolve(nodes, null, out);
   } catch (e) {
     warnings.push((e as Error).message);
