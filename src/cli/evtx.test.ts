@@ -55,6 +55,11 @@ test('memdig evtx: table, JSON Lines, CSV, XML and carve output', () => {
     const carve = run(['evtx', '--carve', '--json', file]);
     assert.equal(carve.stdout.trim().split('\n').length, 3);
     assert.match(carve.stderr, /carved 1 chunk\(s\), 3 record\(s\)/);
+    const fixed = join(dir, 'fixed.evtx');
+    const rep = run(['evtx', '--repair', fixed, file]);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.match(rep.stderr, /1 chunk\(s\) of 1 found, 3 record\(s\) \(1\.\.3\)/);
+    assert.equal(run(['evtx', '--json', fixed]).stdout, json.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

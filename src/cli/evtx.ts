@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { carveEvtx } from '../evtlog/evtx/carve.js';
 import type { EvtxRecord } from '../evtlog/evtx/parser.js';
 import { parseEvtx } from '../evtlog/evtx/parser.js';
+import { repairEvtx } from '../evtlog/evtx/repair.js';
 import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
 import { type Column, type Row, RowWriter } from '../output/render.js';
 import { MemdigError } from '../util/errors.js';
@@ -23,6 +24,7 @@ const COLUMNS: Column[] = [
 interface EvtxCliOptions extends FormatOptions {
   xml?: boolean;
   carve?: boolean;
+  repair?: string;
   warnings?: boolean;
 }
 
@@ -56,6 +58,10 @@ export function evtxCommand(program: Command): void {
         '--carve',
         'scan the whole file for EVTX chunks and orphan records instead of reading it as a log',
       )
+      .option(
+        '--repair <out>',
+        'write a repaired copy (fresh header, chunks in order, CRCs recomputed) and exit',
+      )
       .option('--warnings', 'print every warning to stderr (default: a summary)'),
   ).action((file: string, o: EvtxCliOptions) => {
     // `memdig evtx big.evtx | head` must end quietly when the reader goes away.
@@ -68,6 +74,15 @@ export function evtxCommand(program: Command): void {
       bytes = readFileSync(file);
     } catch (e) {
       throw new MemdigError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    if (o.repair) {
+      const { bytes: fixed, report } = repairEvtx(bytes);
+      writeFileSync(o.repair, fixed);
+      process.stderr.write(
+        `${o.repair}: ${report.chunksWritten} chunk(s) of ${report.chunksFound} found, ${report.records} record(s)${report.firstRecordId === null ? '' : ` (${report.firstRecordId}..${report.lastRecordId})`}\n`,
+      );
+      for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+      return;
     }
     const warnings: string[] = [];
     let records: Iterable<EvtxRecord>;

@@ -29,6 +29,8 @@ export interface EvtxOptions {
   json?: boolean;
   /** Keep the substituted element tree on the record (default false). */
   tree?: boolean;
+  /** Decode Binary XML at all (default true); false walks record framing only (ids, times, offsets). */
+  render?: boolean;
 }
 
 export interface EvtxRecord {
@@ -137,6 +139,8 @@ export function renderRecord(
   const written = filetimeToIso(dv.getUint32(off + 16, true), dv.getUint32(off + 20, true));
   const out: XChild[] = [];
   const mismatches = ctx.mismatches;
+  if (opts.render === false)
+    return { recordId, written, chunkIndex, offset: absOffset, size, json: null, warnings };
   try {
     const { nodes } = ctx.parse(off + 24, off + size - 4, 0);
     if (ctx.mismatches !== mismatches) warnings.push('substitution value types differ from the template');
