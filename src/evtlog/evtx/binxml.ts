@@ -309,9 +309,9 @@ export class ChunkContext {
     p += 4;
     if (count > MAX_SUBSTITUTIONS || p + 4 * count > end)
       throw new BinXmlError(p - 4, `implausible substitution count ${count}`);
-    const types = new Uint8Array(count);
-    const offsets = new Uint32Array(count);
-    const sizes = new Uint32Array(count);
+    const types: number[] = new Array(count);
+    const offsets: number[] = new Array(count);
+    const sizes: number[] = new Array(count);
     let v = p + 4 * count;
     for (let i = 0; i < count; i++) {
       const size = dv.getUint16(p + 4 * i, true);

@@ -68,9 +68,10 @@ export interface Template {
 
 /** One record's substitution array: value types, offsets and sizes into the chunk bytes. */
 export interface SubstValues {
-  types: Uint8Array;
-  offsets: Uint32Array;
-  sizes: Uint32Array;
+  // Plain arrays: small typed arrays are far costlier to allocate, and there is one set per record.
+  types: number[];
+  offsets: number[];
+  sizes: number[];
 }
 
 export interface TemplateNode {
