@@ -86,14 +86,16 @@ export function* chunkRecords(
       // A record whose trailing size copy was never written (interrupted write) often still decodes; keep it when
       // its Binary XML is whole.
       const rec = renderRecord(ctx, off, size, info.index, baseOffset + off, opts);
-      if (!rec.warnings.some((w) => w.startsWith('binxml'))) {
-        rec.warnings.push(`size copy at the end of the record does not match its size ${size}`);
-        info.damagedRecords++;
-        info.records++;
-        yield rec;
+      const whole = !rec.warnings.some((w) => w.startsWith('binxml'));
+      rec.warnings.push(`size copy at the end of the record does not match its size ${size}`);
+      info.damagedRecords++;
+      info.records++;
+      yield rec;
+      if (whole) {
         off += size;
         continue;
       }
+      // Torn record: reported with what could be decoded (id, time, partial XML), then the size is not trusted.
     }
     if (!sane || dv.getUint32(off + size - 4, true) !== size) {
       if (magic === 0 && size === 0) break; // zeroed tail: the chunk was not full
