@@ -4,6 +4,7 @@ import { evtCommand } from './evt.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
+import { evtxCommand } from './evtx.js';
 import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   mapsCommand(program);
   filesCommand(program);
   extractCommand(program);
+  evtxCommand(program);
 }
