@@ -15,18 +15,17 @@ const ALIGNED_SYMS = 8;
 const MIN_MATCH = 2;
 const INVALID = 0xffff;
 
+/** Extra offset bits per position slot, and each slot's base offset. */
 const EXTRA_BITS = new Uint8Array(51);
 const POSITION_BASE = new Uint32Array(51);
-{
-  for (let i = 0, j = 0; i < 51; i += 2) {
-    EXTRA_BITS[i] = j;
-    if (i + 1 < 51) EXTRA_BITS[i + 1] = j;
-    if (i !== 0 && j < 17) j++;
-  }
-  for (let i = 0, j = 0; i < 51; i++) {
-    POSITION_BASE[i] = j;
-    j += 1 << EXTRA_BITS[i]!;
-  }
+for (let i = 0, j = 0; i < 51; i += 2) {
+  EXTRA_BITS[i] = j;
+  if (i + 1 < 51) EXTRA_BITS[i + 1] = j;
+  if (i !== 0 && j < 17) j++;
+}
+for (let i = 0, j = 0; i < 51; i++) {
+  POSITION_BASE[i] = j;
+  j += 1 << EXTRA_BITS[i]!;
 }
 
 function positionSlots(windowBits: number): number {
