@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { carveEvtRecords, EvtRecordCarver } from '../evtlog/evt/carve.js';
 import { readEvtFile } from '../evtlog/evt/parse.js';
 import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.js';
-import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
-import { type Cell, type Column, type Row, RowWriter } from '../output/render.js';
+import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
+import type { Cell, Column, Row } from '../output/render.js';
 import { FileReader } from '../sources/file-reader.js';
 import { hex } from '../util/hex.js';
 
@@ -14,10 +14,10 @@ const clip = (n: number) => (v: Cell) => {
 
 /** Stable column names: scripts rely on them. `strings` is a JSON array of the record's strings. */
 export const EVT_COLUMNS: Column[] = [
-  { key: 'record_number', right: true },
-  { key: 'time_generated' },
-  { key: 'time_written' },
-  { key: 'event_id', right: true },
+  { key: 'record_number', right: true, type: 'integer', indexed: true },
+  { key: 'time_generated', bodyfile: 'crtime' },
+  { key: 'time_written', bodyfile: 'mtime', indexed: true },
+  { key: 'event_id', right: true, type: 'integer', indexed: true },
   { key: 'event_identifier' },
   { key: 'event_type' },
   { key: 'category', right: true },
@@ -70,7 +70,12 @@ export function evtCommand(program: Command): void {
       .option('--recovered', 'also list records recovered from slack (outside the live part of the log)')
       .option('--carve', 'ignore the log structure: find every EVT record by signature anywhere in the file'),
   ).action((file: string, o: EvtOptions) => {
-    const out = new RowWriter(EVT_COLUMNS, formatFrom(o));
+    const output = new Output(o, { path: file, format: 'evt' });
+    const out = output.sink({
+      name: 'evt_records',
+      columns: EVT_COLUMNS,
+      bodyName: (r) => `[evt] ${r.source} event ${r.event_id} record ${r.record_number}`,
+    });
     const warn = (s: string) => process.stderr.write(`memdig: ${s}\n`);
     if (o.carve) {
       const reader = new FileReader(file);
@@ -93,12 +98,14 @@ export function evtCommand(program: Command): void {
         reader.close();
       }
       out.end();
+      output.close();
       return;
     }
     const log = readEvtFile(file, { recovered: !!o.recovered });
     for (const r of log.records) out.add(evtRow(r));
     if (o.recovered) for (const r of log.recovered) out.add(evtRow(r));
     out.end();
+    output.close();
     const h = log.header;
     const flags = h
       ? ['dirty', 'wrapped', 'logFull', 'archive'].filter((k) => h[k as 'dirty']).join(',')

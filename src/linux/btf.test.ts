@@ -24,7 +24,9 @@ function blob(types: number[][], strings: string[]): { bytes: Uint8Array; off: (
   dv.setUint32(12, typeLen, true);
   dv.setUint32(16, typeLen, true);
   dv.setUint32(20, strBytes.length, true);
-  words.forEach((w, i) => dv.setUint32(24 + i * 4, w >>> 0, true));
+  words.forEach((w, i) => {
+    dv.setUint32(24 + i * 4, w >>> 0, true);
+  });
   b.set(strBytes, 24 + typeLen);
   return { bytes: b, off: (s) => offs.get(s)! };
 }

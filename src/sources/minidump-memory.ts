@@ -58,9 +58,33 @@ export class MinidumpMemory implements VirtualSpace {
     return off;
   }
 
+  /** Zero-filled bytes of the last `read`. */
+  lastMissing = 0;
+
   /** Reads across ranges; bytes not captured are zero-filled. Returns the count readable before the first hole. */
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
-    return this.runs.read(va, dst, dstOff, len);
+    const n = this.runs.read(va, dst, dstOff, len);
+    if (n === len) this.lastMissing = 0;
+    else {
+      let missing = 0;
+      for (let a = va + n; a < va + len; a++) if (!this.runs.isPresent(a)) missing++;
+      this.lastMissing = missing;
+    }
+    return n;
+  }
+
+  /** 64-bit pointer as a canonical address without its sign bits, or -1 when not captured or not canonical. */
+  readU64AsNumber(va: number): number {
+    const lo = this.runs.readU32(va);
+    const hi = this.runs.readU32(va + 4);
+    if (lo < 0 || hi < 0) return -1;
+    const top = hi >>> 15;
+    if (top !== 0 && top !== 0x1ffff) return -1;
+    return (hi & 0xffff) * 0x100000000 + lo;
+  }
+
+  readPointer(va: number): number {
+    return this.pointerSize === 8 ? this.readU64AsNumber(va) : this.runs.readU32(va);
   }
 
   isPresent(va: number): boolean {

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FormatError } from '../../util/errors.js';
+import { FormatError, MemdigError } from '../../util/errors.js';
 
 const FMT = 'PDB/MSF';
 /** "Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0": the 32-byte magic of the big-MSF (PDB 7) container. */
@@ -34,7 +34,14 @@ export function bufferSource(buf: Uint8Array): ByteSource {
 }
 
 export function fileSource(path: string): ByteSource {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new MemdigError(
+      `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
   const size = fstatSync(fd).size;
   return {
     size,
