@@ -5,7 +5,7 @@ import {
   type ExtractManifest,
   extractAnonArea,
   extractCachedFile,
-  extractPrivatePages,
+  extractProcessView,
 } from '../extract/linux-files.js';
 import { SafeNamer } from '../extract/safe-path.js';
 import { listVmas } from '../linux/maps.js';
@@ -81,7 +81,7 @@ export function extractCommand(program: Command): void {
               results.push(extractCachedFile(kernel, f, o.output, namer));
             }
             if (space && !v.perms.includes('s')) {
-              const m = extractPrivatePages(kernel, task.pid, v, space, o.output, namer);
+              const m = extractProcessView(kernel, task.pid, v, space, o.output, namer);
               if (m) results.push(m);
             }
           } else if (space) {
