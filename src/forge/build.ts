@@ -147,6 +147,7 @@ export class Builder {
   private pageFileNext = 0x100;
   private stats = { vads: 0, handles: 0 };
   private kdbgVa: number | null = null;
+  private readonly staleCopies: { kind: string; pid: number; poolHeaderPa: string }[] = [];
 
   constructor(
     readonly sc: Scenario,
@@ -1326,12 +1327,18 @@ export class Builder {
     const procs = this.procs;
     for (let i = 0; i < (n.staleObjects ?? 0) && procs.length; i++) {
       const pr = procs[r.int(procs.length)]!;
-      const start = pr.eproc.header - this.np.hdrSize - (this.family === 'xp' ? 0 : 0);
+      const start = pr.eproc.header - this.np.hdrSize;
       const len = this.np.hdrSize + this.L.off('_OBJECT_HEADER', 'Body') + this.L.size('_EPROCESS');
       const bytes = this.kmem.read(start, Math.min(len, PAGE - 0x100));
       page.fill(0);
       page.set(bytes, 0x80);
-      this.img.writePage(this.alloc.alloc(), page);
+      const pfn = this.alloc.alloc();
+      this.img.writePage(pfn, page);
+      this.staleCopies.push({
+        kind: 'EPROCESS',
+        pid: pr.spec.pid,
+        poolHeaderPa: `0x${(pfn * PAGE + 0x80).toString(16)}`,
+      });
     }
   }
 
@@ -1453,6 +1460,7 @@ export class Builder {
       },
       processes: this.procs.map((p) => p.m),
       files,
+      noise: { randomPages: this.sc.noise?.randomPages ?? 0, staleCopies: this.staleCopies },
       stats: {
         processes: this.procs.length,
         vads: this.stats.vads,
