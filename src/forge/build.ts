@@ -314,7 +314,16 @@ export class Builder {
   private buildKernelImage(): void {
     const n = this.p.kernelSize / PAGE;
     const pfn0 = this.p.kernelPa / PAGE;
-    for (let i = 0; i < n; i++) this.kmem.mapPage(this.kbase + i * PAGE, pfn0 + i);
+    if (this.x64) {
+      for (let i = 0; i < n; i++) this.kmem.mapPage(this.kbase + i * PAGE, pfn0 + i);
+    } else {
+      // XP maps 0x80000000 onto physical memory from 0 with large pages (the kernel image lies inside it), up to
+      // the non-paged pool's start; the System page directory also has a user page table at PDE 0.
+      const end = Math.min(this.img.size, this.p.nonPagedPool[0] - 0x80000000);
+      for (let pa = 0; pa < end; ) pa += this.paging.mapLarge(0x80000000 + pa, pa);
+      this.kmem.registerLarge(this.kbase, pfn0, n);
+      this.paging.map(this.paging.kernelDtbPfn, 0, [0, 0], true);
+    }
     const pe = new Uint8Array(0x3000);
     const dv = new DataView(pe.buffer);
     pe[0] = 0x4d;
