@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
+import { extractCommand } from './extract.js';
+import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
 import { infoCommand } from './info.js';
+import { mapsCommand } from './maps.js';
+import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
@@ -12,4 +16,8 @@ export function registerCommands(program: Command): void {
   evtCommand(program);
   symbolsCommand(program);
   forgeCommand(program);
+  psCommand(program);
+  mapsCommand(program);
+  filesCommand(program);
+  extractCommand(program);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { detectOs } from '../os/detect.js';
 import { type Minidump, memTypeName, openDump, type PhysicalMemory } from '../sources/index.js';
 import { ExitCode } from '../util/errors.js';
 import { canonicalHex, hex } from '../util/hex.js';
@@ -51,6 +52,8 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): void {
   for (const r of mem.ranges.slice(0, MAX_LISTED)) lines.push(`  ${hex(r.start, 12)}-${hex(r.end, 12)}`);
   if (mem.ranges.length > MAX_LISTED) lines.push(`  ... ${mem.ranges.length - MAX_LISTED} more`);
   for (const [k, v] of Object.entries(mem.meta)) lines.push(field(k, v));
+  const os = detectOs(mem);
+  lines.push(field('os', os ? `${os.description}, found via ${os.foundVia}` : 'not recognised'));
 }
 
 function minidumpInfo(m: Minidump, lines: string[]): void {
