@@ -8,6 +8,7 @@ import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
+import { vadsCommand } from './vads.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   mapsCommand(program);
   filesCommand(program);
   extractCommand(program);
+  vadsCommand(program);
 }

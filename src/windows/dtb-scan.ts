@@ -184,7 +184,11 @@ export function findDtbCandidates(mem: PhysicalMemory, max = 16): DtbCandidate[]
       // One page can pass two tests: an x86 directory's PDE 0x300 is where an x64 PML4's entry 0x180 would be.
       // Keep every reading; validation (KUSER_SHARED_DATA, the kernel image) picks the real one.
       if (isX86PageDirectory(buf, pa, maxPa)) {
-        out.push({ mode: 'x86', dtb: pa, method: 'x86 page directory self-map at PDE 0x300 (physical scan)' });
+        out.push({
+          mode: 'x86',
+          dtb: pa,
+          method: 'x86 page directory self-map at PDE 0x300 (physical scan)',
+        });
       }
       const idx = isX64Pml4(buf, pa, maxPa);
       if (idx >= 0) {

@@ -48,7 +48,12 @@ function kuserOk(space: PagedSpace, mode: string): boolean {
 }
 
 /** Looks for the kernel image: an MZ page whose CodeView record names a kernel PDB. */
-function findKernelBase(space: PagedSpace, mode: string, hints: number[], warnings: Warnings): { base: number; pe: PeImage; how: string } | null {
+function findKernelBase(
+  space: PagedSpace,
+  mode: string,
+  hints: number[],
+  warnings: Warnings,
+): { base: number; pe: PeImage; how: string } | null {
   const tryBase = (va: number): PeImage | null => {
     const mz = new Uint8Array(2);
     if (space.read(va, mz, 0, 2) < 2 || mz[0] !== 0x4d || mz[1] !== 0x5a) return null;
@@ -68,7 +73,12 @@ function findKernelBase(space: PagedSpace, mode: string, hints: number[], warnin
     }
   }
   const ranges: [number, number][] =
-    mode === 'x64' ? [[0xf80000000000, 0xf80800000000]] : [[0x80000000, 0xa0000000], [0xc0000000, 0xe0000000]];
+    mode === 'x64'
+      ? [[0xf80000000000, 0xf80800000000]]
+      : [
+          [0x80000000, 0xa0000000],
+          [0xc0000000, 0xe0000000],
+        ];
   const probe = new Uint8Array(2);
   for (const [start, end] of ranges) {
     for (let region = start; region < end; region += 0x200000) {
@@ -126,13 +136,16 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
     const h = mem.header;
     const mode = h.bits === 64 ? 'x64' : h.paeEnabled ? 'pae' : 'x86';
     candidates.push({ mode, dtb: h.directoryTableBase, method: 'crash dump header DirectoryTableBase' });
-    for (const v of [h.psLoadedModuleList, h.kdDebuggerDataBlock, h.psActiveProcessHead]) if (v) hints.push(v);
+    for (const v of [h.psLoadedModuleList, h.kdDebuggerDataBlock, h.psActiveProcessHead])
+      if (v) hints.push(v);
     crashProcessors = h.numberProcessors;
     crashTime = h.systemTime;
   }
   candidates.push(...findDtbCandidates(mem));
   if (candidates.length === 0) {
-    throw new MemdigError('no Windows kernel page tables found (no low stub, no self-referencing page directory)');
+    throw new MemdigError(
+      'no Windows kernel page tables found (no low stub, no self-referencing page directory)',
+    );
   }
   for (const c of candidates) {
     const space = spaceFor(mem, c);
@@ -144,7 +157,11 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
     findings.push({ key: 'architecture', value: c.mode, how: c.method });
     findings.push({ key: 'dtb', value: hex(c.dtb), how: c.method });
     findings.push({ key: 'kernel base', value: hex(k.base), how: k.how });
-    findings.push({ key: 'kernel pdb', value: `${pdb.pdbName} ${pdb.guid} age ${pdb.age}`, how: 'CodeView RSDS record in the kernel image' });
+    findings.push({
+      key: 'kernel pdb',
+      value: `${pdb.pdbName} ${pdb.guid} age ${pdb.age}`,
+      how: 'CodeView RSDS record in the kernel image',
+    });
     let exports: Partial<Record<string, number>> = {};
     try {
       exports = kernelExportedGlobals(space, k.base, warnings);
@@ -169,9 +186,16 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
     findings.push({
       key: 'layout',
       value: `${profile.info.version ?? ''} ${profile.info.source}`.trim(),
-      how: profile.info.approximate ? 'nearest known build (no exact table: see warnings)' : 'exact PDB GUID/age',
+      how: profile.info.approximate
+        ? 'nearest known build (no exact table: see warnings)'
+        : 'exact PDB GUID/age',
     });
-    if (build) findings.push({ key: 'build', value: String(build), how: exports.NtBuildNumber !== undefined ? 'NtBuildNumber export' : 'layout table' });
+    if (build)
+      findings.push({
+        key: 'build',
+        value: String(build),
+        how: exports.NtBuildNumber !== undefined ? 'NtBuildNumber export' : 'layout table',
+      });
     const globals = new Map<string, number>();
     for (const [name, va] of Object.entries(exports)) if (va !== undefined) globals.set(name, va);
     let kdbg = -1;
@@ -197,17 +221,31 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
       const dv = new DataView(t.buffer);
       systemTime = filetimeToIso(dv.getUint32(0, true), dv.getUint32(4, true));
     }
-    if (systemTime) findings.push({ key: 'system time', value: systemTime, how: crashTime ? 'crash dump header' : 'KUSER_SHARED_DATA.SystemTime' });
+    if (systemTime)
+      findings.push({
+        key: 'system time',
+        value: systemTime,
+        how: crashTime ? 'crash dump header' : 'KUSER_SHARED_DATA.SystemTime',
+      });
     let processors = crashProcessors;
     if (!processors && exports.KeNumberProcessors !== undefined) {
       const b = new Uint8Array(1);
       if (space.read(exports.KeNumberProcessors, b, 0, 1) === 1) processors = b[0]!;
     }
-    if (processors) findings.push({ key: 'processors', value: String(processors), how: crashProcessors ? 'crash dump header' : 'KeNumberProcessors export' });
+    if (processors)
+      findings.push({
+        key: 'processors',
+        value: String(processors),
+        how: crashProcessors ? 'crash dump header' : 'KeNumberProcessors export',
+      });
     const major = k.pe.osVersion.major;
     const minor = k.pe.osVersion.minor;
     const ntVersion = `${major}.${minor}`;
-    findings.unshift({ key: 'os', value: `Windows NT ${ntVersion}${build ? ` build ${build}` : ''}`, how: 'kernel PE header version' });
+    findings.unshift({
+      key: 'os',
+      value: `Windows NT ${ntVersion}${build ? ` build ${build}` : ''}`,
+      how: 'kernel PE header version',
+    });
     return {
       mem,
       kernel: space,
@@ -215,7 +253,8 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
       kernelBase: k.base,
       build,
       ntVersion,
-      processSpace: (dtb: number) => createSpace(mem, c.mode as PagingArch, dtb, { os: 'windows', cr4: c.cr4 }),
+      processSpace: (dtb: number) =>
+        createSpace(mem, c.mode as PagingArch, dtb, { os: 'windows', cr4: c.cr4 }),
       global: (name: string) => profile.symbolAddress(name, k.base) ?? globals.get(name),
       findings,
       warnings,
