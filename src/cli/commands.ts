@@ -9,6 +9,7 @@ import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
+import { vadsCommand } from './vads.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   filesCommand(program);
   extractCommand(program);
   evtxCommand(program);
+  vadsCommand(program);
 }

@@ -14,6 +14,8 @@ import { listTasks } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { MemdigError } from '../util/errors.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
+import { windowsExtract } from './windows-extract.js';
+import { openWindows } from './windows-session.js';
 
 interface ExtractOptions extends FormatOptions {
   output: string;
@@ -37,8 +39,15 @@ export function extractCommand(program: Command): void {
       )
       .option('--name <regex>', 'only files whose path matches')
       .option('--all', 'also files without a name (inodes with no dentry)')
+      .option(
+        '--symbols <dir...>',
+        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
+      )
+      .option('--file-object <addr>', 'Windows: the _FILE_OBJECT at this kernel address')
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
   ).action((dump: string, o: ExtractOptions) => {
+    const win = openWindows(dump, o);
+    if (win) return windowsExtract(dump, win, o);
     let re: RegExp | undefined;
     try {
       re = o.name ? new RegExp(o.name) : undefined;
