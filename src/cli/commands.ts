@@ -5,6 +5,7 @@ import { evtxCommand } from './evtx.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
+import { handlesCommand } from './handles.js';
 import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   extractCommand(program);
   evtxCommand(program);
   vadsCommand(program);
+  handlesCommand(program);
 }
