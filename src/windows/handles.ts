@@ -41,6 +41,10 @@ export class HandleReader {
   /** Windows 8+ x64: the entry holds the header address shifted left (ObjectPointerBits); this is the shift. */
   private readonly shift: number;
   private readonly bodyOff: number;
+  /** Offset of the object body in _OBJECT_HEADER. */
+  get bodyOffset(): number {
+    return this.bodyOff;
+  }
   private readonly typeOff: number;
   private readonly typeIndexOff: number;
   private readonly typeNameOff: number;
