@@ -7,13 +7,14 @@ import { forgeImage, type Manifest, presetScenario } from '../forge/index.js';
 import { openPhysical } from '../sources/index.js';
 import { HandleReader } from './handles.js';
 import { identifyWindows } from './identify.js';
-import { listProcesses } from './processes.js';
+import { readCommandLine } from './peb.js';
+import { listProcesses, mergeProcesses, scanProcesses } from './processes.js';
 
 const num = (h: string | null | undefined) =>
   h ? Number.parseInt(h.replace(/^0xffff(?=[0-9a-f]{12}$)/i, '0x'), 16) : 0;
 
 for (const preset of ['xp-eventlog', 'xp-pae-eventlog', 'win7-eventlog', 'win10-eventlog']) {
-  test(`handles: ${preset} — every process's handle table matches the manifest`, () => {
+  test(`handles and command lines: ${preset} — every process matches the manifest`, () => {
     const dir = mkdtempSync(join(tmpdir(), `memdig-handles-${preset}-`));
     const path = join(dir, 'image.raw');
     const m = forgeImage(presetScenario(preset), path, { writeManifest: false }) as Manifest;
@@ -41,6 +42,12 @@ for (const preset of ['xp-eventlog', 'xp-pae-eventlog', 'win7-eventlog', 'win10-
         }
       }
       assert.equal(total, m.stats.handles);
+      // Command lines: from the PEB through each process's own page tables (exited ones too, while resident).
+      for (const p of mergeProcesses(listProcesses(ctx), scanProcesses(ctx))) {
+        if (p.foundBy === 'stale') continue;
+        const mp = m.processes.find((x) => x.pid === p.pid && x.imageFileName === p.name)!;
+        assert.equal(readCommandLine(ctx, p), mp.commandLine, `${preset}: pid ${p.pid} command line`);
+      }
       assert.deepEqual(ctx.warnings.items, []);
     } finally {
       mem.close();
