@@ -10,6 +10,7 @@ import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
+import { vaddumpCommand } from './vaddump.js';
 import { vadsCommand } from './vads.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   evtxCommand(program);
   vadsCommand(program);
   handlesCommand(program);
+  vaddumpCommand(program);
 }
