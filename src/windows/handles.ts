@@ -248,7 +248,13 @@ export class HandleReader {
   entries(proc: WinProcess, limits: HandleLimits = {}): { handle: number; header: number; access: number }[] {
     const ctx = this.ctx;
     const out: { handle: number; header: number; access: number }[] = [];
-    if (!proc.objectTable || !isKernelAddress(proc.objectTable, this.ps)) return out;
+    if (!proc.objectTable) return out;
+    if (!isKernelAddress(proc.objectTable, this.ps)) {
+      ctx.warnings.add(
+        `pid ${proc.pid}: ObjectTable 0x${proc.objectTable.toString(16)} is not a kernel address`,
+      );
+      return out;
+    }
     const maxLeaves = limits.maxLeafPages ?? 4096;
     const maxHandles = limits.maxHandles ?? 1 << 20;
     const code = this.tableCode.read(ctx.kernel, proc.objectTable);
