@@ -59,18 +59,13 @@ export class MinidumpMemory implements VirtualSpace {
   }
 
   /** Zero-filled bytes of the last `read`. */
-  lastMissing = 0;
+  get lastMissing(): number {
+    return this.runs.lastMissing;
+  }
 
   /** Reads across ranges; bytes not captured are zero-filled. Returns the count readable before the first hole. */
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
-    const n = this.runs.read(va, dst, dstOff, len);
-    if (n === len) this.lastMissing = 0;
-    else {
-      let missing = 0;
-      for (let a = va + n; a < va + len; a++) if (!this.runs.isPresent(a)) missing++;
-      this.lastMissing = missing;
-    }
-    return n;
+    return this.runs.read(va, dst, dstOff, len);
   }
 
   /** 64-bit pointer as a canonical address without its sign bits, or -1 when not captured or not canonical. */

@@ -272,6 +272,10 @@ test('minidump: memory reads span ranges, holes are zero-filled and reported, tr
   assert.deepEqual([...dst.subarray(0x0e, 0x12)], [0x11, 0x11, 0x22, 0x22]);
   dst.fill(0xee);
   assert.equal(mem.read(0x101f0, dst, 0, 0x20), 0x10);
+  assert.equal(mem.lastMissing, 0x10);
+  assert.equal(mem.readU64AsNumber(0x7ff612340000), 0x5a4d);
+  assert.equal(mem.readU64AsNumber(0x10000), -1, '0x1111111111111111 is not canonical');
+  assert.equal(mem.lastMissing, 0x10, 'pointer reads leave lastMissing of the last bulk read alone');
   assert.deepEqual([...dst.subarray(0x0f, 0x11)], [0x22, 0]);
   assert.equal(mem.readU32(0x7ff612340000) & 0xffff, 0x5a4d);
   const info = newPteInfo();
