@@ -5,7 +5,7 @@ import {
   type ExtractManifest,
   extractAnonArea,
   extractCachedFile,
-  extractPrivatePages,
+  extractProcessView,
 } from '../extract/linux-files.js';
 import { SafeNamer } from '../extract/safe-path.js';
 import { listVmas } from '../linux/maps.js';
@@ -14,6 +14,8 @@ import { listTasks } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { MemdigError } from '../util/errors.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
+import { windowsExtract } from './windows-extract.js';
+import { openWindows } from './windows-session.js';
 
 interface ExtractOptions extends FormatOptions {
   output: string;
@@ -37,8 +39,15 @@ export function extractCommand(program: Command): void {
       )
       .option('--name <regex>', 'only files whose path matches')
       .option('--all', 'also files without a name (inodes with no dentry)')
+      .option(
+        '--symbols <dir...>',
+        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
+      )
+      .option('--file-object <addr>', 'Windows: the _FILE_OBJECT at this kernel address')
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
   ).action((dump: string, o: ExtractOptions) => {
+    const win = openWindows(dump, o);
+    if (win) return windowsExtract(dump, win, o);
     let re: RegExp | undefined;
     try {
       re = o.name ? new RegExp(o.name) : undefined;
@@ -81,7 +90,7 @@ export function extractCommand(program: Command): void {
               results.push(extractCachedFile(kernel, f, o.output, namer));
             }
             if (space && !v.perms.includes('s')) {
-              const m = extractPrivatePages(kernel, task.pid, v, space, o.output, namer);
+              const m = extractProcessView(kernel, task.pid, v, space, o.output, namer);
               if (m) results.push(m);
             }
           } else if (space) {

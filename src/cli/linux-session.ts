@@ -4,7 +4,7 @@ import { detectOs } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import type { PhysicalMemory } from '../sources/source.js';
 import { createSpace } from '../translate/index.js';
-import { MemdigError, Warnings } from '../util/errors.js';
+import { ExitCode, MemdigError, Warnings } from '../util/errors.js';
 
 export interface AnalysisOptions {
   isf?: string;
@@ -42,7 +42,10 @@ export function openLinuxAnalysis(
 
 /** Prints collected warnings on stderr (bounded), unless quiet. */
 export function reportWarnings(w: Warnings, quiet?: boolean): void {
-  if (quiet || w.count === 0) return;
+  if (w.count === 0) return;
+  // Results were produced, but something was skipped or looked damaged.
+  process.exitCode = ExitCode.Partial;
+  if (quiet) return;
   for (const m of w.items.slice(0, 20)) process.stderr.write(`warning: ${m}\n`);
   if (w.count > 20) process.stderr.write(`warning: … ${w.count - 20} more\n`);
 }

@@ -120,6 +120,35 @@ export class PagedSpace implements VirtualSpace {
     this.tables.flush();
   }
 
+  /**
+   * Visits every page in [from, to) that the tables say something about (any state but Unmapped), in address
+   * order, with `info` filled in (`info.phys` is the page's first byte for Valid/Transition). Spans left empty by
+   * an upper-level entry are skipped whole, so sparse 48-bit spaces cost what they map. Stops early when `visit`
+   * returns false. Returns the number of pages visited.
+   */
+  forEachPage(
+    from: number,
+    to: number,
+    visit: (va: number, info: PteInfo) => unknown,
+    info = newPteInfo(),
+  ): number {
+    let count = 0;
+    let va = Math.max(0, from - (from % PAGE));
+    const end = Math.min(to, this.g.vaLimit);
+    while (va < end) {
+      this.resolve(va, info);
+      const size = info.pageSize;
+      const next = va - (va % size) + size;
+      if (info.state !== PageState.Unmapped) {
+        // A large page entered in its middle reports from `va`: phys already includes the offset.
+        count++;
+        if (visit(va, info) === false) break;
+      }
+      va = next;
+    }
+    return count;
+  }
+
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
     let firstHole = -1;
     let missing = 0;
