@@ -79,8 +79,7 @@ function fullDumpRuns(file: ByteSource, h: CrashDumpHeader, warnings: string[]):
   const descOff = h.bits === 64 ? 0x88 : 0x64;
   const pm = h.physicalMemory;
   if (!pm) throw new FormatError(FMT, descOff, 'full dump without a PHYSICAL_MEMORY_DESCRIPTOR');
-  const nb = file.bytes(descOff, 4);
-  const declared = new DataView(nb.buffer, nb.byteOffset, 4).getUint32(0, true);
+  const declared = pm.numberOfRuns;
   if (declared > maxRuns(h.bits)) {
     throw new FormatError(
       FMT,

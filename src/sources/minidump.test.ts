@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sharedPath, skipWithoutShared } from '../testing/shared.js';
-import { newPteInfo, PageState } from '../translate/types.js';
+import { newPteInfo, PageState, PteFlag } from '../translate/types.js';
 import { FormatError, MemdigError } from '../util/errors.js';
 import { BytesReader, RangeReader } from './file-reader.js';
 import { openDump, openPhysical } from './index.js';
@@ -283,6 +283,9 @@ test('minidump: memory reads span ranges, holes are zero-filled and reported, tr
   assert.equal(info.state, PageState.Valid);
   assert.equal(info.phys, off);
   assert.equal(bytes[off], 0x22);
+  assert.equal(info.flags, PteFlag.User | PteFlag.Writable | PteFlag.NoExecute, 'RW private region');
+  mem.translate(0x7ff612340010, info);
+  assert.equal(info.flags, PteFlag.User, 'RX image region: executable, read-only');
   assert.equal(mem.translate(0x30000, info), -1);
   assert.equal(info.state, PageState.Unmapped);
   assert.equal(info.phys, -1);
