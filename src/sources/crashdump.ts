@@ -67,7 +67,7 @@ export function openCrashDump(file: ByteSource): CrashDumpMemory {
     case DumpType.KernelAndUserMemory:
     case DumpType.CompleteMemory:
       throw new MemdigError(
-        `${FMT}: ${file.path || 'input'} is a ${h.dumpTypeName} (Windows 11 22H2+ layout): not supported yet; ` +
+        `${FMT}: ${file.path || 'input'} is a ${h.dumpTypeName} (the RDMP layout of recent Windows versions): not supported yet; ` +
           'convert it or take a complete (DumpType 1) or bitmap (DumpType 5) dump',
       );
     default:
