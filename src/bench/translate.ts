@@ -130,6 +130,19 @@ function realDump(): void {
     for (let i = 0; i < uv.length; i++) uv[i] = present[(i * 7919) % present.length]! + ((i * 13) % 4096);
     timeTranslate(`real dump gamma user pages (${present.length} pages, round robin)`, gamma, uv, false);
     timeTranslate('real dump gamma user pages, full walk + PteInfo', gamma, uv, true);
+    let userPages = 0;
+    kernel.forEachPage(0x800000000000, 2 ** 48, () => true); // warm-up: JIT and table pages
+    const tu = timed(() => {
+      userPages = gamma.forEachPage(0, 0x800000000000, () => true);
+    });
+    let kernelPages = 0;
+    const tk = timed(() => {
+      kernelPages = kernel.forEachPage(0x800000000000, 2 ** 48, () => true);
+    });
+    console.log(
+      `translate real dump forEachPage: gamma user half ${userPages} pages in ${tu.wall.toFixed(1)} ms; ` +
+        `kernel half ${kernelPages} pages/large pages in ${tk.wall.toFixed(0)} ms (${rate(kernelPages, tk.cpu)} pages/s of CPU)`,
+    );
   } finally {
     mem.close();
   }

@@ -115,6 +115,20 @@ test('real Linux dump: gamma user addresses through its CR3 land on the pagemap 
     }
     assert.equal(present, 95);
     assert.ok(absent > 0);
+    // The kernel half is shared: init_task resolves through gamma's root as through init_top_pgt.
+    assert.equal(gamma.translate(parseAddress(truth.init_task.va)), Number(truth.init_task.pa_from_gva2gpa));
+    // Enumerating gamma's user half finds every present page at its pagemap frame, and none of the absent ones.
+    const mapped = new Map<number, number>();
+    gamma.forEachPage(0, 0x800000000000, (va, i) => {
+      if (i.state === PageState.Valid) mapped.set(va, i.phys);
+    });
+    for (const r of g.regions) {
+      for (const p of r.pages) {
+        const va = Number(p.va);
+        if (p.present) assert.equal(mapped.get(va), Number(p.pa), `gamma/${r.label} ${p.va}`);
+        else assert.equal(mapped.has(va), false, `gamma/${r.label} ${p.va}`);
+      }
+    }
   } finally {
     mem.close();
   }

@@ -79,6 +79,8 @@ export class PagedSpace implements VirtualSpace {
   private readonly scratch = newPteInfo();
   /** Walk of a prototype PTE's own address. */
   private readonly protoWalk = newPteInfo();
+  /** Table base read at each level by the last walk (index = level): lets forEachPage descend without decoding. */
+  private readonly path = new Float64Array(5);
   private readonly tmp8 = new Uint8Array(8);
   private readonly dv8 = new DataView(this.tmp8.buffer);
   private missing = 0;
@@ -132,21 +134,53 @@ export class PagedSpace implements VirtualSpace {
     visit: (va: number, info: PteInfo) => unknown,
     info = newPteInfo(),
   ): number {
-    let count = 0;
-    let va = Math.max(0, from - (from % PAGE));
     const end = Math.min(to, this.g.vaLimit);
-    while (va < end) {
-      this.resolve(va, info);
-      const size = info.pageSize;
-      const next = va - (va % size) + size;
-      if (info.state !== PageState.Unmapped) {
-        // A large page entered in its middle reports from `va`: phys already includes the offset.
-        count++;
-        if (visit(va, info) === false) break;
+    const start = Math.max(0, from - (from % PAGE));
+    if (start >= end) return 0;
+    this.visited = 0;
+    this.scan(this.g.top, this.dtb, 0, start, end, visit, info);
+    return this.visited;
+  }
+
+  private visited = 0;
+
+  /**
+   * Scans one table's entries overlapping [from, to): all-zero entries are skipped without a walk; any other entry
+   * is decoded by the ordinary walk (so states and masks are exactly translate's), then either descended into or
+   * reported. Depth is bounded by the paging levels. Returns false when the visitor stopped the scan.
+   */
+  private scan(
+    level: number,
+    table: number,
+    base: number,
+    from: number,
+    to: number,
+    visit: (va: number, info: PteInfo) => unknown,
+    info: PteInfo,
+  ): boolean {
+    const g = this.g;
+    const span = g.span[level]!;
+    const wide = g.entrySize === 8;
+    const first = Math.max(0, Math.floor((from - base) / span));
+    const last = Math.min(g.indexMask[level]!, Math.floor((to - 1 - base) / span));
+    for (let idx = first; idx <= last; idx++) {
+      const a = table + idx * g.entrySize;
+      const lo = this.tables.u32(a);
+      const hi = wide && lo >= 0 ? this.tables.u32(a + 4) : 0;
+      if (lo === 0 && hi === 0) continue;
+      const entryVa = base + idx * span;
+      const va = Math.max(entryVa, from);
+      this.walk(va, info);
+      if (info.level < level && info.state !== PageState.TableMissing) {
+        if (!this.scan(level - 1, this.path[level - 1]!, entryVa, from, to, visit, info)) return false;
+        continue;
       }
-      va = next;
+      if (info.state === PageState.Prototype) this.followPrototype(va, info);
+      if (info.state === PageState.Unmapped) continue;
+      this.visited++;
+      if (visit(va, info) === false) return false;
     }
-    return count;
+    return true;
   }
 
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
@@ -224,7 +258,11 @@ export class PagedSpace implements VirtualSpace {
   /** Walk, then (Windows) one step through a prototype PTE. Bounded: the prototype's own walk never recurses. */
   private resolve(va: number, out: PteInfo): void {
     this.walk(va, out);
-    if (out.state !== PageState.Prototype || !this.cfg.resolvePrototypes) return;
+    if (out.state === PageState.Prototype) this.followPrototype(va, out);
+  }
+
+  private followPrototype(va: number, out: PteInfo): void {
+    if (!this.cfg.resolvePrototypes) return;
     // Prototype PTEs live in kernel pool: a pointer into the user half is not one (MemProcFS checks the same).
     if (out.protoAddr < (this.arch === 'x64' ? 0x800000000000 : 0x80000000)) return;
     const pw = this.protoWalk;
@@ -270,6 +308,7 @@ export class PagedSpace implements VirtualSpace {
     let table = this.dtb;
     for (let level = g.top; level >= 1; level--) {
       const span = g.span[level]!;
+      this.path[level] = table;
       const a = table + (Math.floor(va / span) & g.indexMask[level]!) * g.entrySize;
       out.level = level;
       out.pageSize = span;
