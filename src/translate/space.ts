@@ -84,6 +84,7 @@ export class PagedSpace implements VirtualSpace {
   private readonly tmp8 = new Uint8Array(8);
   private readonly dv8 = new DataView(this.tmp8.buffer);
   private missing = 0;
+  private visited = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -142,8 +143,6 @@ export class PagedSpace implements VirtualSpace {
     return this.visited;
   }
 
-  private visited = 0;
-
   /**
    * Scans one table's entries overlapping [from, to): all-zero entries are skipped without a walk; any other entry
    * is decoded by the ordinary walk (so states and masks are exactly translate's), then either descended into or
@@ -171,14 +170,20 @@ export class PagedSpace implements VirtualSpace {
       const entryVa = base + idx * span;
       const va = Math.max(entryVa, from);
       this.walk(va, info);
-      if (info.level < level && info.state !== PageState.TableMissing) {
+      // The walk went below this entry: descend, unless the very table it points to is the one missing.
+      if (info.level < level - 1 || (info.level === level - 1 && info.state !== PageState.TableMissing)) {
         if (!this.scan(level - 1, this.path[level - 1]!, entryVa, from, to, visit, info)) return false;
         continue;
       }
       if (info.state === PageState.Prototype) this.followPrototype(va, info);
       if (info.state === PageState.Unmapped) continue;
+      // A table page absent from the dump is reported once, for all the span it would have described.
+      const tableGone = info.state === PageState.TableMissing && info.level === level;
+      if (tableGone) info.pageSize = (last - idx + 1) * span - (va - entryVa);
+      else if (info.state === PageState.TableMissing) info.pageSize = span - (va - entryVa);
       this.visited++;
       if (visit(va, info) === false) return false;
+      if (tableGone) return true;
     }
     return true;
   }
