@@ -63,7 +63,9 @@ export interface PagedSpaceConfig {
 /**
  * One address space: a hardware page-table walk (x86 2-level, PAE 3-level, x64 4-level) with the OS's reading of
  * non-present entries, a small direct-mapped TLB of readable 4 KiB translations, and reads through it.
- * Nothing on the translate/read paths allocates: entries are read as u32 halves, results land in reused objects.
+ * No objects are allocated on the translate/read paths: entries are read as u32 halves (through a shared cache of
+ * table pages), results land in reused objects. (V8 may still box an address above 2^31 when it crosses a call it
+ * did not inline: a short-lived 16-byte number, not an object of ours.)
  */
 export class PagedSpace implements VirtualSpace {
   readonly pointerSize: 4 | 8;
