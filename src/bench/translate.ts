@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { PhysicalMemory } from '../sources/source.js';
+import { openPhysical } from '../sources/index.js';
 import { PageTableBuilder } from '../testing/page-tables.js';
 import { sharedDecompressed, sharedPath } from '../testing/shared.js';
 import { parseAddress } from '../translate/address.js';
@@ -105,8 +105,7 @@ function realDump(): void {
     console.log('translate real dump: skipped (../shared/linux-dumps absent)');
     return;
   }
-  const { openPhysical } = require_();
-  const mem: PhysicalMemory = openPhysical(elf);
+  const mem = openPhysical(elf);
   try {
     const truth = JSON.parse(readFileSync(truthPath, 'utf8'));
     const info = JSON.parse(readFileSync(infoPath, 'utf8'));
@@ -148,16 +147,7 @@ function realDump(): void {
   }
 }
 
-// The sources index registers containers as a side effect; import it lazily so the synthetic part runs alone.
-let sourcesModule: typeof import('../sources/index.js') | null = null;
-function require_(): typeof import('../sources/index.js') {
-  return sourcesModule!;
-}
-
 export async function bench(): Promise<void> {
   synthetic();
-  sourcesModule = await import('../sources/index.js');
   realDump();
 }
-
-if (process.argv[1]?.endsWith('bench/translate.js')) await bench();
