@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { carveEvtRecords, EvtRecordCarver } from '../evtlog/evt/carve.js';
+import { EvtRecordCarver } from '../evtlog/evt/carve.js';
 import { readEvtFile } from '../evtlog/evt/parse.js';
 import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import type { Cell, Column, Row } from '../output/render.js';
 import { FileReader } from '../sources/file-reader.js';
+import { FormatError, MemdigError } from '../util/errors.js';
 import { hex } from '../util/hex.js';
 
 const clip = (n: number) => (v: Cell) => {
@@ -70,38 +71,49 @@ export function evtCommand(program: Command): void {
       .option('--recovered', 'also list records recovered from slack (outside the live part of the log)')
       .option('--carve', 'ignore the log structure: find every EVT record by signature anywhere in the file'),
   ).action((file: string, o: EvtOptions) => {
-    const output = new Output(o, { path: file, format: 'evt' });
-    const out = output.sink({
-      name: 'evt_records',
-      columns: EVT_COLUMNS,
-      bodyName: (r) => `[evt] ${r.source} event ${r.event_id} record ${r.record_number}`,
-    });
     const warn = (s: string) => process.stderr.write(`memdig: ${s}\n`);
+    const open = () => {
+      const output = new Output(o, { path: file, format: 'evt' });
+      const sink = output.sink({
+        name: 'evt_records',
+        columns: EVT_COLUMNS,
+        bodyName: (r) => `[evt] ${r.source} event ${r.event_id} record ${r.record_number}`,
+      });
+      return { output, out: sink };
+    };
     if (o.carve) {
-      const reader = new FileReader(file);
+      let reader: FileReader;
       try {
-        if (reader.size <= CARVE_BLOCK) {
-          for (const r of carveEvtRecords(reader.bytes(0, reader.size))) out.add(evtRow(r));
-        } else {
-          const carver = new EvtRecordCarver();
-          const block = Buffer.allocUnsafe(CARVE_BLOCK);
-          for (let pos = 0; pos < reader.size; pos += CARVE_BLOCK) {
-            const got = reader.direct(pos, block, 0, Math.min(CARVE_BLOCK, reader.size - pos));
-            for (const r of carver.push(block.subarray(0, got), pos)) {
-              out.add(evtRow(r));
-            }
-          }
-          carver.finish();
-          if (carver.dropped) warn(`${carver.dropped} record start(s) could not be completed`);
+        reader = new FileReader(file);
+      } catch (e) {
+        throw new MemdigError(`cannot open ${file}: ${(e as Error).message}`);
+      }
+      const { output, out } = open();
+      try {
+        // One streaming path for every size: a dump is read block by block, records across blocks included.
+        const carver = new EvtRecordCarver();
+        const block = Buffer.allocUnsafe(Math.min(CARVE_BLOCK, Math.max(1, reader.size)));
+        for (let pos = 0; pos < reader.size; pos += block.length) {
+          const got = reader.direct(pos, block, 0, Math.min(block.length, reader.size - pos));
+          for (const r of carver.push(block.subarray(0, got), pos)) out.add(evtRow(r));
         }
+        carver.finish();
+        if (carver.dropped) warn(`${carver.dropped} record start(s) could not be completed`);
       } finally {
         reader.close();
+        out.end();
+        output.close();
       }
-      out.end();
-      output.close();
       return;
     }
     const log = readEvtFile(file, { recovered: !!o.recovered });
+    if (!log.header && !log.eof && log.records.length === 0)
+      throw new FormatError(
+        'evt',
+        0,
+        'not a classic event log: no "LfLe" header, end-of-file record or record (try --carve)',
+      );
+    const { output, out } = open();
     for (const r of log.records) out.add(evtRow(r));
     if (o.recovered) for (const r of log.recovered) out.add(evtRow(r));
     out.end();

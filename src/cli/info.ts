@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { detectOs } from '../os/detect.js';
 import { type Minidump, memTypeName, openDump, type PhysicalMemory } from '../sources/index.js';
 import { ExitCode } from '../util/errors.js';
 import { canonicalHex, hex } from '../util/hex.js';
@@ -51,6 +52,8 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): void {
   for (const r of mem.ranges.slice(0, MAX_LISTED)) lines.push(`  ${hex(r.start, 12)}-${hex(r.end, 12)}`);
   if (mem.ranges.length > MAX_LISTED) lines.push(`  ... ${mem.ranges.length - MAX_LISTED} more`);
   for (const [k, v] of Object.entries(mem.meta)) lines.push(field(k, v));
+  const os = detectOs(mem);
+  lines.push(field('os', os ? `${os.description}, found via ${os.foundVia}` : 'not recognised'));
 }
 
 function minidumpInfo(m: Minidump, lines: string[]): void {
@@ -82,6 +85,11 @@ function minidumpInfo(m: Minidump, lines: string[]): void {
   );
   if (m.unloadedModules.length) lines.push(field('unloaded', String(m.unloadedModules.length)));
   lines.push(field('threads', String(m.threads.length)));
+  if (m.handles.length) {
+    const files = m.handles.filter((h) => h.typeName === 'File');
+    const named = files.filter((h) => h.objectName).length;
+    lines.push(field('handles', `${m.handles.length} (${files.length} File, ${named} with a name)`));
+  }
   if (m.exception) {
     const e = m.exception;
     lines.push(field('exception', `${hex(e.code)} at ${va(e.address)} in thread ${e.threadId}`));

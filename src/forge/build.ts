@@ -147,6 +147,7 @@ export class Builder {
   private pageFileNext = 0x100;
   private stats = { vads: 0, handles: 0 };
   private kdbgVa: number | null = null;
+  private readonly staleCopies: { kind: string; pid: number; poolHeaderPa: string }[] = [];
 
   constructor(
     readonly sc: Scenario,
@@ -313,7 +314,16 @@ export class Builder {
   private buildKernelImage(): void {
     const n = this.p.kernelSize / PAGE;
     const pfn0 = this.p.kernelPa / PAGE;
-    for (let i = 0; i < n; i++) this.kmem.mapPage(this.kbase + i * PAGE, pfn0 + i);
+    if (this.x64) {
+      for (let i = 0; i < n; i++) this.kmem.mapPage(this.kbase + i * PAGE, pfn0 + i);
+    } else {
+      // XP maps 0x80000000 onto physical memory from 0 with large pages (the kernel image lies inside it), up to
+      // the non-paged pool's start; the System page directory also has a user page table at PDE 0.
+      const end = Math.min(this.img.size, this.p.nonPagedPool[0] - 0x80000000);
+      for (let pa = 0; pa < end; ) pa += this.paging.mapLarge(0x80000000 + pa, pa);
+      this.kmem.registerLarge(this.kbase, pfn0, n);
+      this.paging.map(this.paging.kernelDtbPfn, 0, [0, 0], true);
+    }
     const pe = new Uint8Array(0x3000);
     const dv = new DataView(pe.buffer);
     pe[0] = 0x4d;
@@ -1326,12 +1336,18 @@ export class Builder {
     const procs = this.procs;
     for (let i = 0; i < (n.staleObjects ?? 0) && procs.length; i++) {
       const pr = procs[r.int(procs.length)]!;
-      const start = pr.eproc.header - this.np.hdrSize - (this.family === 'xp' ? 0 : 0);
+      const start = pr.eproc.header - this.np.hdrSize;
       const len = this.np.hdrSize + this.L.off('_OBJECT_HEADER', 'Body') + this.L.size('_EPROCESS');
       const bytes = this.kmem.read(start, Math.min(len, PAGE - 0x100));
       page.fill(0);
       page.set(bytes, 0x80);
-      this.img.writePage(this.alloc.alloc(), page);
+      const pfn = this.alloc.alloc();
+      this.img.writePage(pfn, page);
+      this.staleCopies.push({
+        kind: 'EPROCESS',
+        pid: pr.spec.pid,
+        poolHeaderPa: `0x${(pfn * PAGE + 0x80).toString(16)}`,
+      });
     }
   }
 
@@ -1453,6 +1469,7 @@ export class Builder {
       },
       processes: this.procs.map((p) => p.m),
       files,
+      noise: { randomPages: this.sc.noise?.randomPages ?? 0, staleCopies: this.staleCopies },
       stats: {
         processes: this.procs.length,
         vads: this.stats.vads,

@@ -32,6 +32,11 @@ export class KernelMemory {
     return f;
   }
 
+  /** Records a range already mapped by large pages (no PTE to write). */
+  registerLarge(va: number, pfn: number, pages: number): void {
+    for (let i = 0; i < pages; i++) this.pages.set(Math.floor(va / PAGE) + i, pfn + i);
+  }
+
   pa(va: number): number {
     const off = va % PAGE;
     return this.mapPage(va - off) * PAGE + off;

@@ -105,5 +105,7 @@ export interface Manifest {
   };
   processes: ManifestProcess[];
   files: ManifestFile[];
+  /** Unreachable stale copies of pool blocks (pool scanners find them; list walkers must not). */
+  noise: { randomPages: number; staleCopies: { kind: string; pid: number; poolHeaderPa: string }[] };
   stats: { processes: number; vads: number; fileObjects: number; handles: number; pageTablePages: number };
 }

@@ -168,6 +168,8 @@ export class PteCodec {
   }
 }
 
+const TWO32 = 0x100000000;
+
 export const XP_PROTO_BASE = 0xe1000000;
 export const XP_SUBSECTION_BASE = 0x80000000;
 
@@ -176,8 +178,8 @@ export class Paging {
   readonly spec: ArchSpec;
   /** Child table frame for (table frame, index). */
   private readonly children = new Map<number, number>();
-  /** Kernel-half top-level entries created so far (index → child frame), replayed into every new process. */
-  private readonly kernelTop = new Map<number, number>();
+  /** Kernel-half top-level entries created so far (index → entry value), replayed into every new process. */
+  private readonly kernelTop = new Map<number, Pte>();
   private readonly tops: number[] = [];
   /** Number of page-table pages written (for the bench / manifest). */
   tablePages = 0;
@@ -204,7 +206,7 @@ export class Paging {
   newTop(): number {
     const pfn = this.arch === 'pae' ? this.alloc.allocContiguous(5) : this.alloc.alloc();
     this.initTop(pfn);
-    for (const [i, child] of this.kernelTop) this.writeTopEntry(pfn, i, child, false);
+    for (const [i, v] of this.kernelTop) this.writeEntry(this.topEntryPa(pfn, i), v);
     return pfn;
   }
 
@@ -255,14 +257,17 @@ export class Paging {
       if (l === 0 && kernel) table = this.kernelDtbPfn;
       const key = table * 2048 + i;
       let child = this.children.get(key);
+      if (child === -1) throw new Error(`forge: 0x${va.toString(16)} lies in a large-page mapping`);
       if (child === undefined) {
         child = this.alloc.alloc();
         this.tablePages++;
         this.children.set(key, child);
         if (l === 0) {
           if (kernel) {
-            this.kernelTop.set(i, child);
-            for (const t of this.tops) this.writeTopEntry(t, i, child, false);
+            this.setKernelTop(i, [
+              (((child % 0x100000) * PAGE) | KERNEL_FLAGS) >>> 0,
+              Math.floor(child / 0x100000),
+            ]);
           } else {
             this.writeTopEntry(table, i, child, user);
           }
@@ -276,6 +281,23 @@ export class Paging {
       table = child;
     }
     return table;
+  }
+
+  private setKernelTop(i: number, v: Pte): void {
+    this.kernelTop.set(i, v);
+    for (const t of this.tops) this.writeEntry(this.topEntryPa(t, i), v);
+  }
+
+  /**
+   * x86 / PAE: maps the kernel's large-page region (4 MiB / 2 MiB pages, PDE flags 0xE3) the way XP maps
+   * 0x80000000 onto the start of physical memory. Returns the large-page size.
+   */
+  mapLarge(va: number, pa: number): number {
+    const l = this.spec.levels[0]!;
+    const size = 2 ** l.shift;
+    this.setKernelTop(idx(va, l), [(pa + 0xe3) >>> 0, Math.floor(pa / TWO32)]);
+    this.children.set(this.kernelDtbPfn * 2048 + idx(va, l), -1);
+    return size;
   }
 
   /** Writes the leaf PTE for `va` (48-bit on x64). Kernel addresses always go to the shared kernel tables. */

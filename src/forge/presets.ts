@@ -268,11 +268,11 @@ export function x64Eventlog(name: string, profile: ProfileId, seed: number): Sce
 }
 
 /** Multi-GiB stress scenario: ≥ 100 processes, ≥ 20 000 VADs, ≥ 5 000 file objects, noise. */
-export function large(seed = 7, physicalSize = 3 * 1024 * MiB): Scenario {
+export function large(seed = 7, physicalSize = 3 * 1024 * MiB, scale = 1): Scenario {
   const rng = new Rng(seed);
   const os: Os = { sys32: '\\Windows\\System32', boot: '2023-03-01T08:00:00.000Z' };
   const files: FileSpec[] = [exe(os, 'ntdll.dll'), exe(os, 'svchost.exe')];
-  const nFiles = 5200;
+  const nFiles = Math.round(5200 * scale);
   for (let i = 0; i < nFiles; i++) {
     const size = 0x1000 * (1 + rng.int(24));
     const f: FileSpec = {
@@ -284,7 +284,7 @@ export function large(seed = 7, physicalSize = 3 * 1024 * MiB): Scenario {
     files.push(f);
   }
   const processes: ProcessSpec[] = [{ name: 'System', pid: 4, ppid: 0, create: os.boot, threads: 8 }];
-  const nProc = 120;
+  const nProc = Math.round(120 * scale);
   for (let p = 0; p < nProc; p++) {
     const pid = 400 + p * 4;
     const vads: VadSpec[] = [
@@ -323,7 +323,7 @@ export function large(seed = 7, physicalSize = 3 * 1024 * MiB): Scenario {
     systemTime: at(os.boot, 600),
     files,
     processes,
-    noise: { randomPages: 2000, staleObjects: 50 },
+    noise: { randomPages: Math.round(2000 * scale), staleObjects: Math.round(50 * scale) },
   };
 }
 

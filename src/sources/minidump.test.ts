@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { sharedPath, skipWithoutShared } from '../testing/shared.js';
 import { newPteInfo, PageState } from '../translate/types.js';
 import { FormatError, MemdigError } from '../util/errors.js';
+import { BytesReader, RangeReader } from './file-reader.js';
 import { openDump, openPhysical } from './index.js';
 import { MemType, Minidump, memTypeName, protectName, StreamType } from './minidump.js';
 
@@ -283,6 +284,16 @@ test('minidump: memory reads span ranges, holes are zero-filled and reported, tr
   assert.equal(info.phys, -1);
 });
 
+test('minidump: parses from a byte range inside a larger source (carved from an image)', () => {
+  const md = sample();
+  const image = new Uint8Array(0x3000 + md.length + 0x100);
+  image.set(md, 0x3000);
+  const m = new Minidump(new RangeReader(new BytesReader(image), 0x3000, md.length));
+  assert.equal(m.modules[0]!.name, 'C:\\Windows\\System32\\evil.dll');
+  assert.equal(m.memory().readU32(0x20000), 0x33333333);
+  assert.deepEqual(m.warnings.items, []);
+});
+
 test('minidump: openPhysical refuses it with a pointer to the minidump API; openDump returns it', () => {
   const p = join(mkdtempSync(join(tmpdir(), 'memdig-mdmp-')), 'proc.dmp');
   writeFileSync(p, sample());
@@ -426,6 +437,20 @@ test('minidump: dbghelp dump with MemoryInfoList (557 regions, mapped and image 
   assert.equal(m.memory().capturedBytes, 50800);
   assert.equal(m.unloadedModules.length, 1);
   assert.equal(m.systemInfo!.buildNumber, 22000);
+  // HandleData: 147 handles; this writer recorded types but no object names.
+  assert.equal(m.handles.length, 147);
+  assert.equal(m.handles.filter((h) => h.typeName === 'File').length, 11);
+  assert.equal(m.handles.filter((h) => h.typeName === 'Section').length, 31);
+  assert.deepEqual(
+    m.handles
+      .filter((h) => h.typeName === 'File')
+      .slice(0, 2)
+      .map((h) => [h.handle, h.grantedAccess]),
+    [
+      [0x4, 0x12019f],
+      [0x4c, 0x100020],
+    ],
+  );
   m.close();
 });
 

@@ -1,7 +1,27 @@
 import { FormatError, MemdigError, Warnings } from '../util/errors.js';
 import { type ByteSource, BytesReader, FileReader } from './file-reader.js';
 import { MinidumpMemory } from './minidump-memory.js';
+import {
+  ARCH_BITS,
+  ARCH_NAMES,
+  type CodeViewRecord,
+  type ExceptionInfo,
+  type MemoryInfo,
+  type MemoryRange,
+  type MinidumpHandle,
+  type MinidumpModule,
+  type MinidumpThread,
+  type MiscInfo,
+  PLATFORM_NAMES,
+  type StreamEntry,
+  StreamType,
+  type SystemInfo,
+  streamTypeName,
+  type UnloadedModule,
+} from './minidump-types.js';
 import { registerContainer } from './open.js';
+
+export * from './minidump-types.js';
 
 /**
  * Windows user-mode minidumps ('MDMP', MiniDumpWriteDump, breakpad, crashpad, procdump): one process's threads,
@@ -14,234 +34,6 @@ export const MINIDUMP_SIGNATURE = 0x504d444d;
 const FMT = 'minidump';
 const MAX_STREAMS = 4096;
 const MAX_STRING_BYTES = 1 << 16;
-
-export const StreamType = {
-  ThreadList: 3,
-  ModuleList: 4,
-  MemoryList: 5,
-  Exception: 6,
-  SystemInfo: 7,
-  ThreadExList: 8,
-  Memory64List: 9,
-  CommentA: 10,
-  CommentW: 11,
-  HandleData: 12,
-  FunctionTable: 13,
-  UnloadedModuleList: 14,
-  MiscInfo: 15,
-  MemoryInfoList: 16,
-  ThreadInfoList: 17,
-  HandleOperationList: 18,
-  Token: 19,
-  JavaScriptData: 20,
-  SystemMemoryInfo: 21,
-  ProcessVmCounters: 22,
-  IptTrace: 23,
-  ThreadNames: 24,
-} as const;
-
-const STREAM_NAMES: Record<number, string> = {
-  ...Object.fromEntries(Object.entries(StreamType).map(([k, v]) => [v, k])),
-  1129316353: 'CrashpadInfo',
-  1197932545: 'BreakpadInfo',
-  1197932546: 'AssertionInfo',
-  1197932547: 'LinuxCpuInfo',
-  1197932548: 'LinuxProcStatus',
-  1197932549: 'LinuxLsbRelease',
-  1197932550: 'LinuxCmdLine',
-  1197932551: 'LinuxEnviron',
-  1197932552: 'LinuxAuxv',
-  1197932553: 'LinuxMaps',
-  1197932554: 'LinuxDsoDebug',
-};
-
-export function streamTypeName(t: number): string {
-  return STREAM_NAMES[t] ?? `0x${t.toString(16)}`;
-}
-
-const ARCH_NAMES: Record<number, string> = {
-  0: 'x86',
-  5: 'ARM',
-  6: 'IA64',
-  9: 'AMD64',
-  12: 'ARM64',
-  32769: 'SPARC',
-  32770: 'PPC64',
-  32771: 'ARM64 (breakpad)',
-  32772: 'MIPS64',
-  32773: 'RISC-V',
-  32774: 'RISC-V 64',
-};
-const ARCH_BITS: Record<number, 32 | 64> = {
-  0: 32,
-  5: 32,
-  6: 64,
-  9: 64,
-  12: 64,
-  32770: 64,
-  32771: 64,
-  32772: 64,
-  32774: 64,
-};
-
-const PLATFORM_NAMES: Record<number, string> = {
-  0: 'Win32s',
-  1: 'Windows 9x',
-  2: 'Windows NT',
-  32768: 'Unix',
-  33025: 'macOS',
-  33026: 'iOS',
-  33281: 'Linux',
-  33282: 'Solaris',
-  33283: 'Android',
-  33284: 'PS3',
-  33285: 'NaCl',
-  33286: 'Fuchsia',
-};
-
-export interface StreamEntry {
-  type: number;
-  name: string;
-  size: number;
-  rva: number;
-}
-
-export interface SystemInfo {
-  processorArchitecture: number;
-  archName: string;
-  processorLevel: number;
-  processorRevision: number;
-  numberOfProcessors: number;
-  /** 1 workstation, 2 domain controller, 3 server. */
-  productType: number;
-  majorVersion: number;
-  minorVersion: number;
-  buildNumber: number;
-  platformId: number;
-  platformName: string;
-  /** Service pack ("Service Pack 2"); breakpad writers put the kernel version here on Linux. */
-  csdVersion: string;
-  suiteMask: number;
-  isWindows: boolean;
-}
-
-export type CodeViewRecord =
-  | {
-      kind: 'RSDS';
-      guid: string;
-      age: number;
-      pdbName: string /** symbol-server key: GUID + age */;
-      id: string;
-    }
-  | { kind: 'NB10'; signature: number; age: number; pdbName: string }
-  | { kind: 'ELF'; buildId: string }
-  | { kind: 'other'; signature: number; size: number };
-
-export interface MinidumpModule {
-  base: number;
-  size: number;
-  checksum: number;
-  /** PE TimeDateStamp (seconds since 1970) as written by the linker. */
-  timeDateStamp: number;
-  name: string;
-  /** "major.minor.build.revision" from VS_FIXEDFILEINFO, or '' when absent. */
-  fileVersion: string;
-  codeView: CodeViewRecord | null;
-}
-
-export interface UnloadedModule {
-  base: number;
-  size: number;
-  checksum: number;
-  timeDateStamp: number;
-  name: string;
-}
-
-export interface MinidumpThread {
-  id: number;
-  suspendCount: number;
-  priorityClass: number;
-  priority: number;
-  teb: number;
-  stackStart: number;
-  stackSize: number;
-  stackRva: number;
-  contextSize: number;
-  contextRva: number;
-  name: string | null;
-}
-
-/** A captured range of process memory: `size` bytes at virtual `start`, stored at file offset `rva`. */
-export interface MemoryRange {
-  start: number;
-  size: number;
-  rva: number;
-}
-
-export const MemState = { Commit: 0x1000, Reserve: 0x2000, Free: 0x10000 } as const;
-export const MemType = { Image: 0x1000000, Mapped: 0x40000, Private: 0x20000 } as const;
-
-export interface MemoryInfo {
-  base: number;
-  allocationBase: number;
-  allocationProtect: number;
-  size: number;
-  state: number;
-  protect: number;
-  type: number;
-}
-
-export interface ExceptionInfo {
-  threadId: number;
-  code: number;
-  flags: number;
-  address: number;
-  parameters: number[];
-}
-
-export interface MiscInfo {
-  processId: number | null;
-  /** Process creation time (seconds since 1970) as ISO 8601. */
-  processCreateTime: string | null;
-}
-
-export function memStateName(s: number): string {
-  return s === MemState.Commit
-    ? 'commit'
-    : s === MemState.Reserve
-      ? 'reserve'
-      : s === MemState.Free
-        ? 'free'
-        : `0x${s.toString(16)}`;
-}
-
-export function memTypeName(t: number): string {
-  if (t === MemType.Image) return 'image';
-  if (t === MemType.Mapped) return 'mapped';
-  if (t === MemType.Private) return 'private';
-  return t === 0 ? '' : `0x${t.toString(16)}`;
-}
-
-const PROTECT_NAMES: Record<number, string> = {
-  1: 'NOACCESS',
-  2: 'R',
-  4: 'RW',
-  8: 'WC',
-  16: 'X',
-  32: 'RX',
-  64: 'RWX',
-  128: 'WCX',
-};
-
-/** PAGE_* protection as short text ('RX', 'RW+GUARD'). */
-export function protectName(p: number): string {
-  if (p === 0) return '';
-  const base = PROTECT_NAMES[p & 0xff] ?? `0x${(p & 0xff).toString(16)}`;
-  const mods = [p & 0x100 ? 'GUARD' : '', p & 0x200 ? 'NOCACHE' : '', p & 0x400 ? 'WRITECOMBINE' : ''].filter(
-    Boolean,
-  );
-  return [base, ...mods].join('+');
-}
 
 /** A bounded little-endian view over one stream's bytes; reads past the end return 0 and are reported by `ok`. */
 class View {
@@ -276,6 +68,7 @@ export class Minidump {
   /** Memory ranges from MemoryList and Memory64List, in stream order (may overlap; memory() resolves that). */
   readonly memoryRanges: MemoryRange[] = [];
   readonly memoryInfo: MemoryInfo[] = [];
+  readonly handles: MinidumpHandle[] = [];
   exception: ExceptionInfo | null = null;
   miscInfo: MiscInfo | null = null;
   readonly warnings = new Warnings(1000);
@@ -342,11 +135,12 @@ export class Minidump {
     this.each(StreamType.SystemInfo, (v, e) => this.parseSystemInfo(v, e));
     this.each(StreamType.ModuleList, (v, e) => this.parseModules(v, e));
     this.each(StreamType.UnloadedModuleList, (v, e) => this.parseUnloaded(v, e));
-    this.each(StreamType.ThreadList, (v, e) => this.parseThreads(v, e));
+    this.each(StreamType.ThreadList, (v) => this.parseThreads(v));
     this.each(StreamType.ThreadNames, (v) => this.parseThreadNames(v));
     this.each(StreamType.MemoryList, (v, e) => this.parseMemoryList(v, e));
     this.each(StreamType.Memory64List, (v, e) => this.parseMemory64List(v, e));
     this.each(StreamType.MemoryInfoList, (v, e) => this.parseMemoryInfo(v, e));
+    this.each(StreamType.HandleData, (v, e) => this.parseHandles(v, e));
     this.each(StreamType.Exception, (v, e) => this.parseException(v, e));
     this.each(StreamType.MiscInfo, (v) => this.parseMiscInfo(v));
     if (this.systemInfo && !this.systemInfo.isWindows) {
@@ -535,7 +329,7 @@ export class Minidump {
     }
   }
 
-  private parseThreads(v: View, _e: StreamEntry): void {
+  private parseThreads(v: View): void {
     const declared = v.u32(0);
     const start = this.listStart(v, declared, 48);
     const n = this.boundedCount(v, declared, start, 48, 'ThreadList');
@@ -646,6 +440,37 @@ export class Minidump {
     }
     // regionAt() binary-searches; dbghelp writes regions in address order, other writers need not.
     this.memoryInfo.sort((a, b) => a.base - b.base);
+  }
+
+  private parseHandles(v: View, e: StreamEntry): void {
+    const headerSize = v.u32(0);
+    const entrySize = v.u32(4);
+    if (headerSize < 16 || entrySize < 32) {
+      throw new FormatError(FMT, e.rva, `HandleData header ${headerSize}/${entrySize}, expected >= 16/32`);
+    }
+    const n = this.boundedCount(v, v.u32(8), headerSize, entrySize, 'HandleData');
+    // Type names repeat for every handle: decode each distinct string once.
+    const names = new Map<number, string>();
+    const str = (rva: number) => {
+      let t = names.get(rva);
+      if (t === undefined) {
+        t = this.string(rva);
+        names.set(rva, t);
+      }
+      return t;
+    };
+    for (let i = 0; i < n; i++) {
+      const o = headerSize + i * entrySize;
+      this.handles.push({
+        handle: v.u64(o),
+        typeName: str(v.u32(o + 8)),
+        objectName: str(v.u32(o + 12)),
+        attributes: v.u32(o + 16),
+        grantedAccess: v.u32(o + 20),
+        handleCount: v.u32(o + 24),
+        pointerCount: v.u32(o + 28),
+      });
+    }
   }
 
   private parseException(v: View, e: StreamEntry): void {

@@ -110,13 +110,14 @@ function write(
   extra: Record<string, unknown>,
 ): ExtractedFile {
   const [size, sizeFrom] = chooseSize(map, sizes);
-  const base = `${safeBaseName(fo.name ?? 'unnamed')}.${fo.addr.toString(16)}.${view === 'data' ? 'dat' : 'img'}`;
+  const base = `${safeBaseName(fo.name ?? 'unnamed')}.${foId(fo)}.${view === 'data' ? 'dat' : 'img'}`;
   const output = names.take(base);
   const w: WrittenFile = writeRecoveredFile(ctx.mem, map, size, output);
   const manifest = `${output}.json`;
   const doc = {
     format: 'memdig-extracted-file/1',
-    file_object: `0x${fo.addr.toString(16)}`,
+    file_object: fo.addr >= 0 ? `0x${fo.addr.toString(16)}` : null,
+    file_object_physical: fo.physical >= 0 ? `0x${fo.physical.toString(16)}` : null,
     name: fo.name,
     device: fo.device,
     delete_pending: fo.deletePending,
@@ -141,7 +142,7 @@ function write(
   };
   writeFileSync(manifest, `${JSON.stringify(doc, null, 1)}\n`);
   return {
-    fileObject: `0x${fo.addr.toString(16)}`,
+    fileObject: fo.addr >= 0 ? `0x${fo.addr.toString(16)}` : `phys:0x${fo.physical.toString(16)}`,
     name: fo.name,
     device: fo.device,
     view,
@@ -155,4 +156,9 @@ function write(
     sha256: w.sha256,
     deletePending: fo.deletePending,
   };
+}
+
+/** Identifies a file object in output names: its kernel address, or its physical address (pool-scan hits). */
+function foId(fo: WinFileObject): string {
+  return fo.addr >= 0 ? fo.addr.toString(16) : `p${fo.physical.toString(16)}`;
 }

@@ -1,8 +1,12 @@
+import type { Readable } from '../symbols/layout.js';
 import { isKernelAddress, type WinContext } from './context.js';
+import { scanPool } from './pool-scan.js';
 
 export interface WinFileObject {
-  /** Kernel address of the _FILE_OBJECT. */
+  /** Kernel address of the _FILE_OBJECT (-1 when found by pool scan only). */
   addr: number;
+  /** Physical address of the _FILE_OBJECT (-1 when not translatable). */
+  physical: number;
   /** Volume-relative path as stored in FileName. */
   name: string | null;
   /** `\Device\HarddiskVolume1` style device name from the device object's name info, when readable. */
@@ -62,19 +66,47 @@ export class FileObjectReader {
     return v && isKernelAddress(v, this.ps) ? v : 0;
   }
 
-  read(addr: number): WinFileObject | null {
-    const k = this.ctx.kernel;
+  private kptrIn(src: Readable, addr: number): number {
+    const v = this.ctx.profile.readPointer(src, addr);
+    return Number.isFinite(v) && v && isKernelAddress(v, this.ps) ? v : 0;
+  }
+
+  /** FileName: the UNICODE_STRING header comes from `src`, its buffer from kernel space. */
+  private nameAt(src: Readable, addr: number): string | null {
+    const us = new Uint8Array(this.ps === 8 ? 16 : 8);
+    if (src.read(addr + this.off.name, us, 0, us.length) < us.length) return null;
+    const dv = new DataView(us.buffer);
+    const len = dv.getUint16(0, true);
+    const max = dv.getUint16(2, true);
+    if (len === 0) return '';
+    if (len & 1 || len > max) return null;
+    const buf =
+      this.ps === 8
+        ? (dv.getUint32(12, true) & 0xffff) * 2 ** 32 + dv.getUint32(8, true)
+        : dv.getUint32(4, true);
+    if (!isKernelAddress(buf, this.ps)) return null;
+    const bytes = new Uint8Array(len);
+    if (this.ctx.kernel.read(buf, bytes, 0, len) < len) return null;
+    return Buffer.from(bytes.buffer, 0, len).toString('utf16le');
+  }
+
+  /**
+   * Decodes the _FILE_OBJECT at `addr` in `src` (the kernel's address space by default; physical memory for pool
+   * scan hits, whose virtual address is unknown). Pointers it holds are followed through the kernel space.
+   */
+  read(addr: number, src: Readable = this.ctx.kernel, physical = -1): WinFileObject | null {
     const hdr = new Uint8Array(4);
-    if (k.read(addr + this.off.type, hdr, 0, 2) < 2 || hdr[0] !== 5) return null;
-    const name = this.ctx.profile.readUnicodeString(k, addr + this.off.name);
-    const sopAddr = this.kptr(addr + this.off.sop);
+    if (src.read(addr + this.off.type, hdr, 0, 4) < 4 || hdr[0] !== 5) return null;
+    const name = this.nameAt(src, addr);
+    const sopAddr = this.kptrIn(src, addr + this.off.sop);
     const dp = new Uint8Array(1);
-    k.read(addr + this.off.deletePending, dp, 0, 1);
-    const fsContext = this.kptr(addr + this.off.fsContext);
+    src.read(addr + this.off.deletePending, dp, 0, 1);
+    const fsContext = this.kptrIn(src, addr + this.off.fsContext);
     return {
-      addr,
+      addr: src === this.ctx.kernel ? addr : -1,
+      physical: src === this.ctx.kernel ? this.ctx.kernel.translate(addr) : physical >= 0 ? physical : addr,
       name,
-      device: this.deviceName(this.kptr(addr + this.off.device)),
+      device: this.deviceName(this.kptrIn(src, addr + this.off.device)),
       deletePending: dp[0] !== 0,
       fsContext,
       sectionObjectPointer: sopAddr,
@@ -124,4 +156,29 @@ export function objectName(ctx: WinContext, body: number): string | null {
     nameInfo = header - ni.size - (mask & 1 ? creator : 0);
   } else return null;
   return p.readUnicodeString(ctx.kernel, nameInfo + ni.offsetOf('Name'));
+}
+
+/**
+ * Pool scan for _FILE_OBJECTs (`Fil\xe5` up to Windows 7, `File` after): inside each allocation the object starts
+ * where Type = 5 (IO_TYPE_FILE) and Size = sizeof(_FILE_OBJECT) — a version-independent way to find the body.
+ * Finds files whose handles were closed or whose process is gone, which VAD and handle walks miss.
+ */
+export function scanFileObjects(ctx: WinContext, reader = new FileObjectReader(ctx)): WinFileObject[] {
+  const ps = ctx.profile.pointerSize;
+  const align = ps === 8 ? 16 : 8;
+  const out: WinFileObject[] = [];
+  const alloc = new Uint8Array(4096);
+  const dv = new DataView(alloc.buffer);
+  const want = (reader.size << 16) | 5;
+  for (const hit of scanPool(ctx.mem, ['Fil\xe5', 'File'], ps, reader.size)) {
+    const n = Math.min(hit.size, alloc.length);
+    if (ctx.mem.read(hit.header, alloc, 0, n) < n) continue;
+    for (let d = align; d + reader.size <= n; d += align) {
+      if (dv.getUint32(d, true) !== want) continue;
+      const fo = reader.read(hit.header + d, ctx.mem, hit.header + d);
+      if (fo && fo.name !== null) out.push(fo);
+      break;
+    }
+  }
+  return out;
 }

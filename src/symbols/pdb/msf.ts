@@ -205,12 +205,16 @@ export class Msf {
   private gather(blocks: Uint32Array, size: number, what: string): Uint8Array {
     const bs = this.superBlock.blockSize;
     const out = new Uint8Array(size);
-    for (let i = 0, done = 0; done < size; i++) {
-      const n = Math.min(bs, size - done);
+    // Writers lay most streams out in consecutive blocks: read each run of them with one call.
+    for (let i = 0, done = 0; done < size; ) {
+      let run = 1;
+      while (i + run < blocks.length && blocks[i + run] === blocks[i]! + run && run * bs < size - done) run++;
+      const n = Math.min(run * bs, size - done);
       const got = this.src.read(blocks[i]! * bs, out, done, n);
       if (got !== n)
         throw new FormatError(FMT, blocks[i]! * bs + got, `${what}: file ends inside block ${blocks[i]}`);
       done += n;
+      i += run;
     }
     return out;
   }

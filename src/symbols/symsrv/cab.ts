@@ -1,5 +1,6 @@
 import { constants, inflateRawSync } from 'node:zlib';
 import { FormatError, MemdigError } from '../../util/errors.js';
+import { lzxDecompress } from './lzx.js';
 
 const FMT = 'CAB';
 const COMP_NONE = 0;
@@ -23,7 +24,7 @@ export interface CabOptions {
 
 /**
  * A Microsoft cabinet as symbol servers serve `.pd_` files: one cabinet, usually one file. Folders compressed with
- * MSZIP (deflate blocks, each prefixed "CK") are expanded with zlib; LZX and Quantum are refused with a clear error.
+ * MSZIP (deflate blocks, each prefixed "CK") are expanded with zlib, LZX ones by lzx.ts; Quantum is refused.
  */
 export class Cabinet {
   readonly files: CabFile[] = [];
@@ -109,14 +110,40 @@ export class Cabinet {
       throw new FormatError(FMT, pos, `structure runs past the ${this.buf.length}-byte cabinet`);
   }
 
+  /** LZX folders are one bit stream across their data blocks: gather the payloads, then decode them together. */
+  private lzxFolder(
+    folder: { dataOffset: number; blocks: number; compression: number },
+    wanted: number,
+  ): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let pos = folder.dataOffset;
+    let outSize = 0;
+    let inSize = 0;
+    for (let i = 0; i < folder.blocks && outSize < wanted; i++) {
+      this.need(pos, 8 + this.dataReserve);
+      const cb = this.dv.getUint16(pos + 4, true);
+      const uncomp = this.dv.getUint16(pos + 6, true);
+      const start = pos + 8 + this.dataReserve;
+      this.need(start, cb);
+      if (uncomp > 32768) throw new FormatError(FMT, pos + 6, `LZX block of ${uncomp} bytes (at most 32768)`);
+      parts.push(this.buf.subarray(start, start + cb));
+      outSize += uncomp;
+      inSize += cb;
+      pos = start + cb;
+    }
+    const input = new Uint8Array(inSize);
+    let o = 0;
+    for (const p of parts) {
+      input.set(p, o);
+      o += p.length;
+    }
+    return lzxDecompress(input, (folder.compression >>> 8) & 0x1f, outSize);
+  }
+
   private folderBytes(index: number, wanted: number): Uint8Array {
     const folder = this.folders[index]!;
     const type = folder.compression & 0x0f;
-    if (type === COMP_LZX) {
-      throw new MemdigError(
-        'CAB: this cabinet uses LZX compression, which memdig does not decompress yet; expand it with `cabextract` or `expand` and convert the .pdb',
-      );
-    }
+    if (type === COMP_LZX) return this.lzxFolder(folder, wanted);
     if (type === COMP_QUANTUM) throw new MemdigError('CAB: Quantum compression is not supported');
     if (type !== COMP_NONE && type !== COMP_MSZIP) {
       throw new FormatError(FMT, 0, `unknown compression type ${folder.compression}`);
