@@ -357,7 +357,15 @@ export class PagedSpace implements VirtualSpace {
       if (level === 1) {
         out.flags = flags & PteFlag.TableInTransition;
         if (win) classifyWindowsPte(this.arch, lo, hi, out, false, this.cfg.layout);
-        else classifyLinuxPte(this.arch, lo, hi, out);
+        else if (
+          classifyLinuxPte(this.arch, lo, hi, out) === PageState.Valid &&
+          out.phys >= this.mem.maxAddress
+        ) {
+          // A PROT_NONE frame that lies inside the dump only when not inverted: a kernel older than the L1TF
+          // inversion (4.19) stored it plain.
+          const plain = wide ? (hi & 0xfffff) * TWO32 + ((lo & 0xfffff000) >>> 0) : (lo & 0xfffff000) >>> 0;
+          if (plain < this.mem.maxAddress) out.phys = plain;
+        }
         if (out.phys >= 0) out.phys += va % PAGE;
         return;
       }
@@ -378,7 +386,12 @@ export class PagedSpace implements VirtualSpace {
         return;
       }
       if (largeLo !== 0 && level === 2) {
-        const base = linuxProtNoneHuge(this.arch, lo, hi, largeLo);
+        let base = linuxProtNoneHuge(this.arch, lo, hi, largeLo);
+        // As for PTEs: a frame that is only inside the dump when not inverted comes from a pre-4.19 kernel.
+        if (base >= this.mem.maxAddress && wide) {
+          const plain = (hi & 0xfffff) * TWO32 + ((lo & largeLo) >>> 0);
+          if (plain < this.mem.maxAddress) base = plain;
+        }
         if (base >= 0) {
           out.state = PageState.Valid;
           out.phys = base + (va % span);

@@ -281,3 +281,13 @@ test('x64 Windows: a prototype pointer into the user half is reported, never fol
   assert.equal(s.translate(0x1000, i), -1);
   assert.deepEqual([i.state, i.protoAddr], [PageState.Prototype, 0x12340000]);
 });
+
+test('x64 Linux: a PROT_NONE frame stored plain (kernels before the L1TF inversion) is taken as is', () => {
+  const b = new PageTableBuilder('x64');
+  const data = b.alloc();
+  b.set(0x1000, 1, 0, data | 0x100 | 0x20);
+  const s = createSpace(b.mem, 'x64', b.root, { os: 'linux' });
+  const i = newPteInfo();
+  assert.equal(s.translate(0x1010, i), data + 0x10);
+  assert.equal(i.flags & PteFlag.ProtNone, PteFlag.ProtNone);
+});
