@@ -80,6 +80,14 @@ test('real Linux dump: kernel page tables from init_top_pgt translate init_task 
       }
     }
     assert.equal(checked, 437);
+    // Every page of RAM through the direct map: mapped to itself or not mapped, never elsewhere.
+    let self = 0;
+    for (let pa = 0; pa < 0x20000000; pa += 4096) {
+      const got = kernel.translate(pob + pa);
+      if (got === pa) self++;
+      else assert.equal(got, -1, `direct map of pa 0x${pa.toString(16)} -> 0x${got.toString(16)}`);
+    }
+    assert.ok(self >= 0x1ff00000 / 4096 - 256, `${self} direct-map pages`);
     // The direct map is mostly 2 MiB pages (the kernel splits some into 4 KiB where attributes differ).
     assert.ok((sizes.get(2 ** 21) ?? 0) > checked / 2, `page sizes used: ${[...sizes.entries()]}`);
   } finally {
