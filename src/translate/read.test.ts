@@ -178,3 +178,28 @@ test('forEachPage: a missing table is reported once for its whole span; Windows 
   });
   assert.deepEqual(root, [0x1000, PageState.TableMissing, 2 ** 48 - 0x1000]);
 });
+
+test('forEachPage on x86 and PAE: small and large pages, upper end of the 4 GiB space', () => {
+  for (const arch of ['x86', 'pae'] as const) {
+    const b = new PageTableBuilder(arch);
+    const large = arch === 'x86' ? 4 * 2 ** 20 : 2 * 2 ** 20;
+    b.map(0x1000, 0x5000);
+    b.map(0x80000000, 0x400000 * 4, large);
+    b.map(0xfffff000, 0x6000);
+    const s = createSpace(b.mem, arch, b.root, { os: 'linux' });
+    const seen: number[] = [];
+    s.forEachPage(0, 2 ** 32, (va, i) => {
+      seen.push(va, i.phys, i.pageSize);
+    });
+    assert.deepEqual(
+      seen,
+      [0x1000, 0x5000, 4096, 0x80000000, 0x1000000, large, 0xfffff000, 0x6000, 4096],
+      arch,
+    );
+    const part: number[] = [];
+    s.forEachPage(0x80001000, 0x80002000, (va, i) => {
+      part.push(va, i.phys);
+    });
+    assert.deepEqual(part, [0x80001000, 0x1001000], arch);
+  }
+});
