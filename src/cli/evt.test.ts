@@ -105,6 +105,10 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
       [true, false],
     );
     assert.match(withMap.stderr, /64 bytes missing/);
+    const twice = join(dir, 'twice.bin');
+    writeFileSync(twice, Buffer.concat([file, file]));
+    assert.equal(run(twice, '--carve', '--json').stdout.trim().split('\n').length, 6);
+    assert.equal(run(twice, '--carve', '--json', '--unique').stdout.trim().split('\n').length, 3);
     const noMap = run(path, '--json', '--no-manifest').stdout.trim().split('\n');
     assert.equal(JSON.parse(noMap[0]!).partial, false);
   } finally {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EvtRecordCarver } from '../evtlog/evt/carve.js';
+import { evtRecordKey } from '../evtlog/evt/dedupe.js';
 import { readEvtFile } from '../evtlog/evt/parse.js';
 import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
@@ -61,6 +62,7 @@ interface EvtOptions extends FormatOptions {
   recovered?: boolean;
   carve?: boolean;
   manifest?: string | false;
+  unique?: boolean;
 }
 
 /**
@@ -95,7 +97,8 @@ export function evtCommand(program: Command): void {
         '--manifest <file.json>',
         'page map of a file extracted from memory (default: <file>.json when present); records on missing pages are marked partial',
       )
-      .option('--no-manifest', 'ignore any page map beside the file'),
+      .option('--no-manifest', 'ignore any page map beside the file')
+      .option('--unique', 'with --carve: list each record once when the file holds several identical copies'),
   ).action((file: string, o: EvtOptions) => {
     const warn = (s: string) => process.stderr.write(`memdig: ${s}\n`);
     const open = () => {
@@ -119,9 +122,18 @@ export function evtCommand(program: Command): void {
         // One streaming path for every size: a dump is read block by block, records across blocks included.
         const carver = new EvtRecordCarver();
         const block = Buffer.allocUnsafe(Math.min(CARVE_BLOCK, Math.max(1, reader.size)));
+        // The set grows with the number of distinct records, not with the bytes scanned.
+        const seen = o.unique ? new Set<string>() : null;
         for (let pos = 0; pos < reader.size; pos += block.length) {
           const got = reader.direct(pos, block, 0, Math.min(block.length, reader.size - pos));
-          for (const r of carver.push(block.subarray(0, got), pos)) out.add(evtRow(r));
+          for (const r of carver.push(block.subarray(0, got), pos)) {
+            if (seen) {
+              const k = evtRecordKey(r);
+              if (seen.has(k)) continue;
+              seen.add(k);
+            }
+            out.add(evtRow(r));
+          }
         }
         carver.finish();
         if (carver.dropped) warn(`${carver.dropped} record start(s) could not be completed`);
