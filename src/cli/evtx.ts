@@ -4,20 +4,21 @@ import { carveEvtx } from '../evtlog/evtx/carve.js';
 import type { EvtxRecord } from '../evtlog/evtx/parser.js';
 import { parseEvtx } from '../evtlog/evtx/parser.js';
 import { repairEvtx } from '../evtlog/evtx/repair.js';
-import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
-import { type Column, type Row, RowWriter } from '../output/render.js';
+import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
+import type { Column, Row } from '../output/render.js';
 import { MemdigError } from '../util/errors.js';
 
-const COLUMNS: Column[] = [
-  { key: 'record_id', right: true },
-  { key: 'time_created' },
-  { key: 'event_id', right: true },
-  { key: 'level', right: true },
-  { key: 'provider' },
+/** Stable column names: scripts rely on them. `data` is the EventData/UserData object as JSON. */
+export const EVTX_COLUMNS: Column[] = [
+  { key: 'record_id', right: true, type: 'integer', indexed: true },
+  { key: 'time_created', bodyfile: 'crtime', indexed: true },
+  { key: 'event_id', right: true, type: 'integer', indexed: true },
+  { key: 'level', right: true, type: 'integer' },
+  { key: 'provider', indexed: true },
   { key: 'channel' },
   { key: 'computer' },
-  { key: 'chunk', right: true },
-  { key: 'offset', right: true },
+  { key: 'chunk', right: true, type: 'integer' },
+  { key: 'offset', right: true, type: 'integer' },
   { key: 'data', format: (v) => (v === null || v === undefined ? '-' : String(v).slice(0, 120)) },
 ];
 
@@ -28,7 +29,7 @@ interface EvtxCliOptions extends FormatOptions {
   warnings?: boolean;
 }
 
-function row(r: EvtxRecord): Row {
+export function evtxRow(r: EvtxRecord): Row {
   const j = r.json;
   const payload = j ? (j.EventData ?? j.UserData ?? null) : null;
   return {
@@ -108,9 +109,15 @@ export function evtxCommand(program: Command): void {
     if (o.xml) {
       for (const r of records) process.stdout.write(r.xml ?? '');
     } else {
-      const w = new RowWriter(COLUMNS, formatFrom(o));
-      for (const r of records) w.add(row(r));
-      w.end();
+      const output = new Output(o, { path: file, size: bytes.length, format: 'evtx' });
+      const out = output.sink({
+        name: 'evtx_records',
+        columns: EVTX_COLUMNS,
+        bodyName: (r) => `[evtx] ${r.provider} event ${r.event_id} record ${r.record_id}`,
+      });
+      for (const r of records) out.add(evtxRow(r));
+      out.end();
+      output.close();
     }
     process.stderr.write(`${summary()}\n`);
     if (o.warnings) for (const m of warnings) process.stderr.write(`warning: ${m}\n`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { setQuiet } from '../output/progress.js';
 import { ExitCode, MemdigError } from '../util/errors.js';
 import { registerCommands } from './commands.js';
 
@@ -8,6 +9,8 @@ program
   .name('memdig')
   .description('Recover memory-mapped and cached files (above all event logs) from memory dumps')
   .version('0.1.0')
+  .option('-q, --quiet', 'no progress bars')
+  .hook('preAction', (cmd) => setQuiet(Boolean(cmd.opts().quiet)))
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s) });
 registerCommands(program);
