@@ -16,6 +16,7 @@ export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
   evtCommand(program);
+  evtxCommand(program);
   symbolsCommand(program);
   forgeCommand(program);
   psCommand(program);
