@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
+import { evtxCommand } from './evtx.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
-import { evtxCommand } from './evtx.js';
 import { infoCommand } from './info.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';

@@ -4,14 +4,14 @@ import { carveEvtx } from '../evtlog/evtx/carve.js';
 import type { EvtxRecord } from '../evtlog/evtx/parser.js';
 import { parseEvtx } from '../evtlog/evtx/parser.js';
 import { repairEvtx } from '../evtlog/evtx/repair.js';
-import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
-import { type Column, type Row, RowWriter } from '../output/render.js';
+import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
+import type { Column, Row } from '../output/render.js';
 import { MemdigError } from '../util/errors.js';
 
 const COLUMNS: Column[] = [
-  { key: 'record_id', right: true },
-  { key: 'time_created' },
-  { key: 'event_id', right: true },
+  { key: 'record_id', right: true, type: 'integer', indexed: true },
+  { key: 'time_created', bodyfile: 'crtime', indexed: true },
+  { key: 'event_id', right: true, type: 'integer', indexed: true },
   { key: 'level', right: true },
   { key: 'provider' },
   { key: 'channel' },
@@ -108,9 +108,19 @@ export function evtxCommand(program: Command): void {
     if (o.xml) {
       for (const r of records) process.stdout.write(r.xml ?? '');
     } else {
-      const w = new RowWriter(COLUMNS, formatFrom(o));
-      for (const r of records) w.add(row(r));
-      w.end();
+      const output = new Output(o, { path: file, format: 'evtx' });
+      try {
+        output.write(
+          {
+            name: 'evtx_records',
+            columns: COLUMNS,
+            bodyName: (r) => `[evtx] ${r.provider} event ${r.event_id} record ${r.record_id}`,
+          },
+          Array.from(records, row),
+        );
+      } finally {
+        output.close();
+      }
     }
     process.stderr.write(`${summary()}\n`);
     if (o.warnings) for (const m of warnings) process.stderr.write(`warning: ${m}\n`);

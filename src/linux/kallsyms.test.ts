@@ -19,7 +19,9 @@ function tables(names: string[], offsets: number[], base: number) {
     p += tok.length + 1;
   }
   at.tokenIndex = (p + 7) & ~7;
-  idx.forEach((v, i) => dv.setUint16(at.tokenIndex + i * 2, v, true));
+  idx.forEach((v, i) => {
+    dv.setUint16(at.tokenIndex + i * 2, v, true);
+  });
   let q = at.names;
   for (const n of names) {
     // "Tmy_" prefix compresses to token 1.
@@ -31,7 +33,9 @@ function tables(names: string[], offsets: number[], base: number) {
     mem.set(body, q);
     q += body.length;
   }
-  offsets.forEach((o, i) => dv.setInt32(at.offsets + i * 4, o, true));
+  offsets.forEach((o, i) => {
+    dv.setInt32(at.offsets + i * 4, o, true);
+  });
   dv.setUint32(at.relativeBase, base % 2 ** 32, true);
   dv.setUint32(at.relativeBase + 4, 0xffff0000 + Math.floor(base / 2 ** 32), true);
   return { read: (a: number, n: number) => mem.slice(a, a + n), at: { ...at, numSyms: names.length } };
