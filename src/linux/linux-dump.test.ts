@@ -6,7 +6,7 @@ import { fnv1a64, logText, pattern } from '../testing/linux-truth.js';
 import { sharedDecompressed, sharedPath, skipWithoutShared } from '../testing/shared.js';
 import { createSpace } from '../translate/index.js';
 import { newPteInfo, PageState } from '../translate/types.js';
-import { LinuxKernel } from './kernel.js';
+import { LinuxKernel, scanBtf } from './kernel.js';
 import { listVmas, mapsLine } from './maps.js';
 import { cachedPages, listCachedFiles } from './pagecache.js';
 import { listTasks } from './tasks.js';
@@ -162,6 +162,9 @@ test('Linux dump without VMCOREINFO: kallsyms and phys_base found by scanning', 
     assert.equal(k.physBase, -0x27800000);
     assert.equal(`0xffff${k.sym('init_task').toString(16)}`, '0xffffffffbb01aa40');
     assert.equal(listTasks(k).length, 49);
+    // BTF by header scan (kernels whose kallsyms lacks __start_BTF): the copy inside the image wins.
+    const image = { start: k.kmem.pa(k.sym('_text')), end: k.kmem.pa(k.sym('_end')) };
+    assert.match(scanBtf(mem, image)!.description, /PA 0x132c1b88 \(100750 types\)/);
   } finally {
     mem.close();
   }
