@@ -9,7 +9,7 @@ import { newPteInfo, PageState } from '../translate/types.js';
 import { LinuxKernel, scanBtf } from './kernel.js';
 import { listVmas, mapsLine } from './maps.js';
 import { cachedPages, listCachedFiles } from './pagecache.js';
-import { listTasks } from './tasks.js';
+import { listTasks, stateLetter } from './tasks.js';
 
 const skip = skipWithoutShared('linux-dumps', 'dump.elf.xz');
 
@@ -34,7 +34,7 @@ interface TruthRegion {
 }
 interface Truth {
   kaslr: Record<string, string>;
-  processes: { pid: number; ppid: number; comm: string }[];
+  processes: { pid: number; ppid: number; comm: string; state: string }[];
   mappers: { name: string; pid: number; maps_text: string; regions: TruthRegion[] }[];
 }
 
@@ -62,6 +62,10 @@ test('Linux 6.1 dump, no symbol file: kernel, tasks, maps, page cache, COW pages
     assert.deepEqual(
       tasks.map((x) => [x.pid, x.ppid]),
       truth.processes.map((p) => [p.pid, p.ppid]),
+    );
+    assert.equal(
+      tasks.map((x) => stateLetter(x.state, x.exitState)).join(''),
+      truth.processes.map((p) => p.state).join(''),
     );
     for (const [i, p] of truth.processes.entries()) {
       const comm = tasks[i]!.comm;
