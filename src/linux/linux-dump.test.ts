@@ -34,7 +34,7 @@ interface TruthRegion {
 }
 interface Truth {
   kaslr: Record<string, string>;
-  processes: { pid: number; ppid: number; comm: string; state: string }[];
+  processes: { pid: number; ppid: number; comm: string; state: string; start_time_ticks: number }[];
   mappers: { name: string; pid: number; maps_text: string; regions: TruthRegion[] }[];
 }
 
@@ -66,6 +66,11 @@ test('Linux 6.1 dump, no symbol file: kernel, tasks, maps, page cache, COW pages
     assert.equal(
       tasks.map((x) => stateLetter(x.state, x.exitState)).join(''),
       truth.processes.map((p) => p.state).join(''),
+    );
+    // /proc/<pid>/stat starttime = start_boottime in USER_HZ (100) ticks.
+    assert.deepEqual(
+      tasks.map((x) => Math.floor(x.startBoottimeNs / 1e7)),
+      truth.processes.map((p) => p.start_time_ticks),
     );
     for (const [i, p] of truth.processes.entries()) {
       const comm = tasks[i]!.comm;
