@@ -4,6 +4,12 @@ import { setQuiet } from '../output/progress.js';
 import { ExitCode, MemdigError } from '../util/errors.js';
 import { registerCommands } from './commands.js';
 
+// `memdig ps dump | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('memdig')

@@ -71,7 +71,7 @@ export class Kallsyms {
 
   at(i: number): KernelSymbol {
     const s = this.lineStart[i]!;
-    const e = i + 1 < this.lineStart.length ? this.lineStart[i + 1]! - 1 : this.text.length;
+    const e = i + 1 < this.lineStart.length ? this.lineStart[i + 1]! - 1 : this.text.length - 1;
     return { name: this.text.slice(s + 1, e), type: this.text[s]!, addr: this.addrs[i]! };
   }
 
@@ -151,7 +151,8 @@ export function decodeKallsyms(
     outBuf[w++] = 0x0a;
     p += len;
   }
-  const text = Buffer.from(outBuf.buffer, 0, Math.max(0, w - 1)).toString('latin1');
+  // Every line ends with '\n' (the last too), so a lookup can anchor on it.
+  const text = Buffer.from(outBuf.buffer, 0, w).toString('latin1');
   const addrs = new Float64Array(t.numSyms);
   for (let i = 0; i < t.numSyms; i++) {
     const off = odv.getInt32(i * 4, true);

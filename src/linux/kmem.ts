@@ -47,7 +47,17 @@ export class KernelMemory {
     let done = 0;
     while (done < len) {
       const a = va + done;
-      const n = Math.min(len - done, 4096 - (a % 4096));
+      // The image and the direct map are linear: one physical read for the whole span (BTF, kallsyms tables).
+      let n = Math.min(len - done, 4096 - (a % 4096));
+      if (a >= KERNEL_MAP_48 && a < KERNEL_MAP_48 + KERNEL_IMAGE_SIZE) {
+        n = Math.min(len - done, KERNEL_MAP_48 + KERNEL_IMAGE_SIZE - a);
+      } else if (
+        this.pageOffsetBase >= 0 &&
+        a >= this.pageOffsetBase &&
+        a - this.pageOffsetBase < this.directEnd
+      ) {
+        n = Math.min(len - done, this.directEnd - (a - this.pageOffsetBase));
+      }
       const p = this.pa(a);
       if (p < 0) {
         dst.fill(0, dstOff + done, dstOff + len);

@@ -23,7 +23,11 @@ export interface LinuxLayout {
     cred: number;
     comm: number;
     commSize: number;
+    nsproxy: number;
+    files: number;
   };
+  /** Mount namespace walk (optional: naming inodes found through super_blocks). */
+  ns: { mntNs: number; list: number; mntList: number };
   cred: { uid: number; gid: number; euid: number };
   mm: {
     mt: number;
@@ -123,6 +127,13 @@ export function resolveLayout(ts: TypeSource): LinuxLayout {
       cred: req('task_struct', 'cred'),
       comm: req('task_struct', 'comm'),
       commSize: ts.member('task_struct', 'comm')?.size ?? 16,
+      nsproxy: opt('task_struct', 'nsproxy'),
+      files: opt('task_struct', 'files'),
+    },
+    ns: {
+      mntNs: opt('nsproxy', 'mnt_ns'),
+      list: opt('mnt_namespace', 'list'),
+      mntList: opt('mount', 'mnt_list'),
     },
     cred: { uid: req('cred', 'uid'), gid: opt('cred', 'gid'), euid: opt('cred', 'euid') },
     mm: {

@@ -36,6 +36,15 @@ export function openLime(file: ByteSource): SegmentedMemory {
       );
     }
     const version = dv.getUint32(4, true);
+    if (version === 2) {
+      // AVML (Microsoft's Linux acquisition tool) reuses LiME's header with version 2 for Snappy-compressed ranges.
+      throw new FormatError(
+        fmt,
+        off + 4,
+        'header version 2: an AVML compressed image (not supported yet; ' +
+          'convert it with `avml-convert` to LiME or raw)',
+      );
+    }
     if (version !== 1) throw new FormatError(fmt, off + 4, `header version ${version}, expected 1`);
     const start = dv.getUint32(12, true) * 2 ** 32 + dv.getUint32(8, true);
     const end = dv.getUint32(20, true) * 2 ** 32 + dv.getUint32(16, true);
@@ -66,6 +75,11 @@ export function openLime(file: ByteSource): SegmentedMemory {
 registerContainer({
   name: 'lime',
   matches: (h) =>
-    h.length >= HEADER && h[0] === 0x45 && h[1] === 0x4d && h[2] === 0x69 && h[3] === 0x4c && h[4] === 1,
+    h.length >= HEADER &&
+    h[0] === 0x45 &&
+    h[1] === 0x4d &&
+    h[2] === 0x69 &&
+    h[3] === 0x4c &&
+    (h[4] === 1 || h[4] === 2),
   open: openLime,
 });

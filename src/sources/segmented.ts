@@ -103,6 +103,13 @@ export class SegmentedMemory implements PhysicalMemory {
     return this.n;
   }
 
+  /** All runs as objects (allocates one per run: prefer segmentCount/segment(i) on bitmap dumps). */
+  get segments(): Segment[] {
+    const out: Segment[] = [];
+    for (let i = 0; i < this.n; i++) out.push(this.segment(i));
+    return out;
+  }
+
   /** The i-th stored run (sorted by address). */
   segment(i: number): Segment {
     return { phys: this.starts[i]!, length: this.lens[i]!, fileOffset: this.offs[i]! };

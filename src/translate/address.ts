@@ -58,3 +58,14 @@ export function formatCanonical(va: number): string {
 export function isHighHalf(va: number): boolean {
   return va >= HALF;
 }
+
+/**
+ * LA57 hint: true when a 64-bit value (its high half `hi`) read as a kernel pointer is canonical for 57-bit (5-level) addresses but not
+ * for 48-bit ones (bits 63:57 all ones, bits 56:47 not). A kernel pointer such as Linux `page_offset_base`
+ * (0xff11000000000000 under 5-level paging) then says the tables have five levels even when CR4 is unknown.
+ */
+export function isLa57OnlyPointer(hi: number): boolean {
+  const top7 = hi >>> 25;
+  const mid = (hi >>> 15) & 0x3ff; // bits 56:47
+  return top7 === 0x7f && mid !== 0x3ff;
+}

@@ -3,6 +3,7 @@ export {
   formatCanonical,
   fromBigInt,
   isHighHalf,
+  isLa57OnlyPointer,
   parseAddress,
   toBigInt,
   VA48_LIMIT,

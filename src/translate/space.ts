@@ -1,6 +1,7 @@
 import type { PhysicalMemory } from '../sources/source.js';
 import { canonicalToNumber } from './address.js';
 import { classifyLinuxPte, linuxProtNoneHuge } from './linux-pte.js';
+import { type TableCache, tableCacheFor } from './table-cache.js';
 import { newPteInfo, PageState, type PagingArch, PteFlag, type PteInfo, type VirtualSpace } from './types.js';
 import { classifyWindowsPte, type WindowsPteLayout } from './windows-pte.js';
 
@@ -69,6 +70,11 @@ export class PagedSpace implements VirtualSpace {
   private readonly g: Geometry;
   private readonly tlbTag = new Float64Array(TLB_SIZE).fill(-1);
   private readonly tlbPhys = new Float64Array(TLB_SIZE);
+  /** End (exclusive VA) of the page, small or large, that the cached 4 KiB translation belongs to. */
+  private readonly tlbEnd = new Float64Array(TLB_SIZE);
+  private readonly tables: TableCache;
+  /** After `physOf`: bytes from the address to the end of its physically contiguous page. */
+  private run = 0;
   /** Result of the last walk done on behalf of the TLB and reads. */
   private readonly scratch = newPteInfo();
   /** Walk of a prototype PTE's own address. */
@@ -85,6 +91,7 @@ export class PagedSpace implements VirtualSpace {
   ) {
     this.g = GEOMETRY[arch];
     this.pointerSize = arch === 'x64' ? 8 : 4;
+    this.tables = tableCacheFor(mem);
   }
 
   get lastMissing(): number {
@@ -103,12 +110,43 @@ export class PagedSpace implements VirtualSpace {
     const i = vpn & TLB_MASK;
     this.tlbTag[i] = vpn;
     this.tlbPhys[i] = info.phys - (va - vpn * PAGE);
+    this.tlbEnd[i] = va - (va % info.pageSize) + info.pageSize;
     return info.phys;
   }
 
   /** Forgets cached translations (after the physical memory under the page tables was changed). */
   flush(): void {
     this.tlbTag.fill(-1);
+    this.tables.flush();
+  }
+
+  /**
+   * Visits every page in [from, to) that the tables say something about (any state but Unmapped), in address
+   * order, with `info` filled in (`info.phys` is the page's first byte for Valid/Transition). Spans left empty by
+   * an upper-level entry are skipped whole, so sparse 48-bit spaces cost what they map. Stops early when `visit`
+   * returns false. Returns the number of pages visited.
+   */
+  forEachPage(
+    from: number,
+    to: number,
+    visit: (va: number, info: PteInfo) => unknown,
+    info = newPteInfo(),
+  ): number {
+    let count = 0;
+    let va = Math.max(0, from - (from % PAGE));
+    const end = Math.min(to, this.g.vaLimit);
+    while (va < end) {
+      this.resolve(va, info);
+      const size = info.pageSize;
+      const next = va - (va % size) + size;
+      if (info.state !== PageState.Unmapped) {
+        // A large page entered in its middle reports from `va`: phys already includes the offset.
+        count++;
+        if (visit(va, info) === false) break;
+      }
+      va = next;
+    }
+    return count;
   }
 
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
@@ -116,12 +154,11 @@ export class PagedSpace implements VirtualSpace {
     let missing = 0;
     for (let done = 0; done < len; ) {
       const a = va + done;
-      let n = Math.min(len - done, PAGE - (a % PAGE));
       const p = this.physOf(a);
+      // Inside a large page the physical bytes are contiguous: one container read for the whole run.
+      const n = Math.min(len - done, this.run);
       if (p < 0) {
-        // A miss always comes from a walk: skip the whole span the failing entry covers, not page by page.
-        const span = this.scratch.pageSize;
-        if (span > PAGE) n = Math.min(len - done, span - (a % span));
+        // A failed walk skips the whole span its last entry covers (a zero PML4 entry: 512 GiB), not page by page.
         dst.fill(0, dstOff + done, dstOff + done + n);
         missing += n;
         if (firstHole < 0) firstHole = done;
@@ -165,12 +202,18 @@ export class PagedSpace implements VirtualSpace {
     const vpn = Math.floor(va / PAGE);
     const i = vpn & TLB_MASK;
     const off = va - vpn * PAGE;
-    if (this.tlbTag[i] === vpn) return this.tlbPhys[i]! + off;
+    if (this.tlbTag[i] === vpn) {
+      this.run = this.tlbEnd[i]! - va;
+      return this.tlbPhys[i]! + off;
+    }
     const s = this.scratch;
     this.resolve(va, s);
+    const end = va - (va % s.pageSize) + s.pageSize;
+    this.run = end - va;
     if (!this.readable(s)) return -1;
     this.tlbTag[i] = vpn;
     this.tlbPhys[i] = s.phys - off;
+    this.tlbEnd[i] = end;
     return s.phys;
   }
 
@@ -181,7 +224,9 @@ export class PagedSpace implements VirtualSpace {
   /** Walk, then (Windows) one step through a prototype PTE. Bounded: the prototype's own walk never recurses. */
   private resolve(va: number, out: PteInfo): void {
     this.walk(va, out);
-    if (out.state !== PageState.Prototype || out.protoAddr < 0 || !this.cfg.resolvePrototypes) return;
+    if (out.state !== PageState.Prototype || !this.cfg.resolvePrototypes) return;
+    // Prototype PTEs live in kernel pool: a pointer into the user half is not one (MemProcFS checks the same).
+    if (out.protoAddr < (this.arch === 'x64' ? 0x800000000000 : 0x80000000)) return;
     const pw = this.protoWalk;
     this.walk(out.protoAddr, pw);
     if (!this.readable(pw)) return;
@@ -203,7 +248,7 @@ export class PagedSpace implements VirtualSpace {
   /** The hardware walk plus the OS's reading of the entry that ends it. */
   private walk(va: number, out: PteInfo): void {
     const g = this.g;
-    const mem = this.mem;
+    const tables = this.tables;
     const wide = g.entrySize === 8;
     const win = this.cfg.windows;
     out.phys = -1;
@@ -229,8 +274,8 @@ export class PagedSpace implements VirtualSpace {
       out.level = level;
       out.pageSize = span;
       out.entryAddr = a;
-      const lo = mem.readU32(a);
-      const hi = wide && lo >= 0 ? mem.readU32(a + 4) : 0;
+      const lo = tables.u32(a);
+      const hi = wide && lo >= 0 ? tables.u32(a + 4) : 0;
       if (lo < 0 || hi < 0) {
         out.state = PageState.TableMissing;
         out.flags = flags;

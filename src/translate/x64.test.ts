@@ -209,6 +209,7 @@ test('x64 Linux: PROT_NONE pages (inverted frame), huge PROT_NONE PMDs, swap ent
   assert.equal(i.state, PageState.Unmapped);
   // The same transition-looking PTE that Windows reads as transition is a swap entry on Linux, never RAM.
   b.set(0x5000, 1, 0, 0x1234000 | 0x800);
+  s.flush(); // page tables changed under the space
   assert.equal(s.translate(0x5000, i), -1);
   assert.equal(i.state, PageState.PageFile);
 });
@@ -264,4 +265,15 @@ test('5-level paging is refused with a clear error', () => {
   );
   assert.throws(() => createSpace(b.mem, 'x64', b.root, { os: 'linux', la57: true }), MemdigError);
   assert.doesNotThrow(() => createSpace(b.mem, 'x64', b.root, { os: 'linux', cr4: 0x6f0 }));
+});
+
+test('x64 Windows: a prototype pointer into the user half is reported, never followed', () => {
+  const b = new PageTableBuilder('x64');
+  b.map(0x12340000, 0x300000);
+  b.mem.writeU64(0x300000, 0, 0x777000 | 0x1);
+  b.set(0x1000, 1, 0x1234, 0x0000 | 0x400); // ProtoAddress 0x12340000: user half
+  const s = createSpace(b.mem, 'x64', b.root, { os: 'windows' });
+  const i = newPteInfo();
+  assert.equal(s.translate(0x1000, i), -1);
+  assert.deepEqual([i.state, i.protoAddr], [PageState.Prototype, 0x12340000]);
 });

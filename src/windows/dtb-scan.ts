@@ -181,6 +181,15 @@ export function findDtbCandidates(mem: PhysicalMemory, max = 16): DtbCandidate[]
     for (let pa = start; pa < end && out.length < max; pa += PAGE) {
       if (scanned.some(([s, e]) => pa >= s && pa < e)) continue;
       if (!page(mem, pa, buf)) continue;
+      // One page can pass two tests: an x86 directory's PDE 0x300 is where an x64 PML4's entry 0x180 would be.
+      // Keep every reading; validation (KUSER_SHARED_DATA, the kernel image) picks the real one.
+      if (isX86PageDirectory(buf, pa, maxPa)) {
+        out.push({
+          mode: 'x86',
+          dtb: pa,
+          method: 'x86 page directory self-map at PDE 0x300 (physical scan)',
+        });
+      }
       const idx = isX64Pml4(buf, pa, maxPa);
       if (idx >= 0) {
         out.push({
@@ -189,15 +198,6 @@ export function findDtbCandidates(mem: PhysicalMemory, max = 16): DtbCandidate[]
           method: `x64 PML4 self-map at index 0x${idx.toString(16)} (physical scan)`,
           selfRefIndex: idx,
         });
-        continue;
-      }
-      if (isX86PageDirectory(buf, pa, maxPa)) {
-        out.push({
-          mode: 'x86',
-          dtb: pa,
-          method: 'x86 page directory self-map at PDE 0x300 (physical scan)',
-        });
-        continue;
       }
       const pds = paeDirectories(buf, pa, maxPa);
       if (pds) {

@@ -17,8 +17,11 @@ export interface WinProcess {
   dtb: number;
   peb: number;
   objectTable: number;
-  /** 'list' (active process list), 'scan' (pool scan only: hidden or exited), or 'both'. */
-  foundBy: 'list' | 'scan' | 'both';
+  /**
+   * 'list' (active process list), 'scan' (pool scan only: hidden or exited), 'both', or 'stale' (a pool copy of a
+   * listed process at another physical address: an old copy left in freed memory, not a second process).
+   */
+  foundBy: 'list' | 'scan' | 'both' | 'stale';
   commandLine?: string | null;
 }
 
@@ -205,10 +208,12 @@ export function mergeProcesses(list: WinProcess[], scan: WinProcess[]): WinProce
     out.push(q);
     if (q.physical >= 0) byPa.set(q.physical, q);
   }
+  const identity = (p: WinProcess) => `${p.pid}|${p.name}|${p.createTime}|${p.dtb}`;
+  const listed = new Set(list.map(identity));
   for (const s of scan) {
     const l = byPa.get(s.physical);
     if (l) l.foundBy = 'both';
-    else out.push(s);
+    else out.push(listed.has(identity(s)) ? { ...s, foundBy: 'stale' } : s);
   }
   return out;
 }

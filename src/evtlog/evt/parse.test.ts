@@ -235,3 +235,80 @@ test('evt: random bytes give no records and no exception', () => {
   assert.ok(log.warnings.count > 0);
   for (const n of [0, 10, 0x2f, 0x30]) parseEvt(b.subarray(0, n));
 });
+
+test('evt: a record whose first bytes are split at the end of the ring (only its length fits)', () => {
+  const a = rec(1);
+  const b = rec(2, { strings: ['split right after its length'] });
+  const size = 0x30 + 0x400;
+  const file = Buffer.alloc(size);
+  const p0 = size - a.length - 4;
+  a.copy(file, p0);
+  b.copy(file, size - 4, 0, 4);
+  b.copy(file, 0x30, 4);
+  const eofAt = 0x30 + b.length - 4;
+  buildEofRecord(p0, eofAt, 3, 1).copy(file, eofAt);
+  const log = parseEvt(patchHeader(file, p0, eofAt, 3, 1, 0x2));
+  assert.deepEqual(log.warnings.items, []);
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.wrapped, r.strings[0]]),
+    [
+      [1, false, 'message 1'],
+      [2, true, 'split right after its length'],
+    ],
+  );
+});
+
+test('evt: a missing (zero-filled) page inside the live ring costs only the records on it', () => {
+  const records = Array.from({ length: 200 }, (_, i) => rec(i + 1));
+  const { file, offsets } = buildEvtLog({ size: 0x8000, records });
+  file.fill(0, 0x2000, 0x3000);
+  const log = parseEvt(file);
+  // A record running into the page keeps its readable head (its length copy reads 0: truncated, as libevt
+  // describes); records starting on the page are lost.
+  const spans = offsets.map((o, i) => ({ s: o, e: o + records[i]!.length, n: i + 1 }));
+  const lost = spans.filter(({ s }) => s >= 0x2000 && s < 0x3000).map(({ n }) => n);
+  const cut = spans.filter(({ s, e }) => s < 0x2000 && e > 0x2000).map(({ n }) => n);
+  assert.ok(lost.length > 0);
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.complete]),
+    spans.filter(({ n }) => !lost.includes(n)).map(({ n }) => [n, !cut.includes(n)]),
+  );
+  assert.ok(log.warnings.items.some((w) => w.includes('resynchronising')));
+  assert.equal(log.recovered.length, 0);
+});
+
+test('evt: fuzzed logs never throw, hang or invent more records than fit', () => {
+  const records = Array.from({ length: 40 }, (_, i) => rec(i + 1, { sid: i % 2 ? 'S-1-5-18' : undefined }));
+  const { file } = buildEvtLog({ size: 0x1000, startOffset: 0x800, records: records.slice(0, 20), flags: 3 });
+  const nasty = [
+    0, 0x27, 0x28, 0x30, 0x38, 0x40, 0xfff, 0x1000, 0x7fffffff, 0xffffffff, 0x654c664c, 0x11111111,
+  ];
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let round = 0; round < 300; round++) {
+    const b = Buffer.from(file);
+    for (let k = 0; k < 1 + rnd(6); k++) {
+      const at = rnd(b.length - 4) & ~3;
+      b.writeUInt32LE(rnd(2) ? nasty[rnd(nasty.length)]! : (rnd(0x10000) * 0x10000 + rnd(0x10000)) >>> 0, at);
+    }
+    const log = parseEvt(b);
+    assert.ok(log.records.length + log.recovered.length <= b.length / 0x40);
+  }
+});
+
+test('evt: a headerless fragment (records from offset 0, out of order) is scanned in record-number order', () => {
+  const frag = Buffer.concat([rec(7), rec(5), Buffer.alloc(16), rec(6)]);
+  const log = parseEvt(frag);
+  assert.equal(log.mode, 'scan');
+  assert.deepEqual(
+    log.records.map((r) => [r.recordNumber, r.offset]),
+    [
+      [5, rec(7).length],
+      [6, rec(7).length + rec(5).length + 16],
+      [7, 0],
+    ],
+  );
+});

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FormatError, Warnings } from '../../util/errors.js';
+import { FormatError, MemdigError, Warnings } from '../../util/errors.js';
 import {
   asBuffer,
   EVT_EOF_SIZE,
@@ -51,15 +51,25 @@ export interface EvtLog {
 
 const H = EVT_HEADER_SIZE;
 
-/** Largest .evt we read whole: offsets in the format are u32, and real logs are at most a few hundred MiB. */
-const MAX_FILE = 2 ** 32;
+/** Largest .evt read whole (a Buffer's limit); real logs are at most a few hundred MiB. */
+const MAX_FILE = 2 ** 31 - 1;
 
 /** Reads a .evt file (it is small enough to hold: the format's offsets are 32-bit) and parses it. */
 export function readEvtFile(path: string, opts: EvtParseOptions = {}): EvtLog {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new MemdigError(`cannot open ${path}: ${(e as Error).message}`);
+  }
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_FILE) throw new FormatError('evt', 0, `file is ${size} bytes; an .evt is at most 4 GiB`);
+    if (size > MAX_FILE)
+      throw new FormatError(
+        'evt',
+        0,
+        `file is ${size} bytes; expected an .evt under 2 GiB (use --carve on large files)`,
+      );
     const b = Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
@@ -128,7 +138,11 @@ class EvtParser {
     if (start === null) {
       mode = 'scan';
       w.add('no usable start offset in the header or an end-of-file record: records found by scanning');
-      for (const r of this.scan(H, this.size, false)) {
+      // Without a header the bytes may be any fragment: scan from 0. Ring order is record-number order.
+      const found = this.scan(header ? H : 0, this.size, false).sort(
+        (a, b) => a.recordNumber - b.recordNumber,
+      );
+      for (const r of found) {
         this.records.push(r);
         this.live.push([r.offset, r.offset + r.length]);
       }
@@ -213,7 +227,11 @@ class EvtParser {
         break;
       }
       const room = this.end - pos;
-      if (room < 8 || this.dv.getUint32(pos, true) === EVT_SKIP_DWORD || this.isZeroTail(pos)) {
+      // Even a record's first 8 bytes may be split at the end of the ring: read them through the ring.
+      const hd = room >= 8 ? null : room >= 4 ? this.slice(pos, 8) : null;
+      const len = hd ? hd.dv.getUint32(hd.o, true) : room >= 8 ? this.dv.getUint32(pos, true) : 0;
+      const sig = hd ? hd.dv.getUint32(hd.o + 4, true) : room >= 8 ? this.dv.getUint32(pos + 4, true) : 0;
+      if (sig !== EVT_SIGNATURE && (room < 8 || len === EVT_SKIP_DWORD || this.isZeroTail(pos))) {
         // Space at the end too small for a record is skipped (filled with 0x27 dwords); the ring resumes after the header.
         if (room >= 8 && !this.isSkipTail(pos) && !this.isZeroTail(pos)) {
           const next = this.resync(pos + 4, stopAt, w);
@@ -227,9 +245,6 @@ class EvtParser {
         pos = H;
         continue;
       }
-      const hd = this.slice(pos, 8);
-      const len = hd.dv.getUint32(hd.o, true);
-      const sig = hd.dv.getUint32(hd.o + 4, true);
       if (len === EVT_EOF_SIZE && sig === 0x11111111 && parseEofRecordAt(this.buf, pos)) {
         if (stopAt !== null)
           w.add(`end-of-file record at 0x${pos.toString(16)}, expected at 0x${stopAt.toString(16)}`);
@@ -270,8 +285,11 @@ class EvtParser {
       }
       prevNumber = rec.recordNumber;
       this.records.push(rec);
-      if (pos + len <= this.end) this.live.push([pos, pos + len]);
-      else {
+      const last = this.live.at(-1);
+      if (pos + len <= this.end) {
+        if (last && last[1] === pos) last[1] = pos + len;
+        else this.live.push([pos, pos + len]);
+      } else {
         this.live.push([pos, this.end]);
         this.live.push([H, H + len - (this.end - pos)]);
       }
@@ -338,9 +356,16 @@ class EvtParser {
     return wholeRecordLengthAt(r.buf, r.dv, r.o, len) === len;
   }
 
-  private inLive(o: number): boolean {
-    for (const [s, e] of this.live) if (o >= s && o < e) return true;
-    return false;
+  /** The live ranges sorted and merged, so the slack scan can jump over them. */
+  private mergedLive(): Array<[number, number]> {
+    const sorted = [...this.live].sort((a, b) => a[0] - b[0]);
+    const out: Array<[number, number]> = [];
+    for (const [s, e] of sorted) {
+      const last = out.at(-1);
+      if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+      else out.push([s, e]);
+    }
+    return out;
   }
 
   /**
@@ -350,14 +375,21 @@ class EvtParser {
    */
   private scan(from: number, to: number, slack: boolean): EvtRecord[] {
     const out: EvtRecord[] = [];
-    this.live.sort((a, b) => a[0] - b[0]);
+    const live = slack ? this.mergedLive() : [];
+    let j = 0;
     let skipUntil = from;
     let i = this.buf.indexOf(EVT_SIGNATURE_BYTES, from + 4);
     const rb: RecordBytes = { buf: this.buf, dv: this.dv, o: 0 };
     while (i >= 0 && i - 4 < to) {
       const o = i - 4;
+      while (j < live.length && live[j]![1] <= o) j++;
+      if (j < live.length && live[j]![0] <= o) {
+        // Inside the live log: jump past it.
+        i = this.buf.indexOf(EVT_SIGNATURE_BYTES, live[j]![1] + 4);
+        continue;
+      }
       i = this.buf.indexOf(EVT_SIGNATURE_BYTES, i + 4);
-      if (o < skipUntil || (o & 3) !== 0 || (slack && this.inLive(o))) continue;
+      if (o < skipUntil || (o & 3) !== 0) continue;
       const whole = wholeRecordLengthAt(this.buf, this.dv, o, this.size - H);
       if (whole) {
         // Signature, aligned length and matching length copy: a record even if some field offsets are off.

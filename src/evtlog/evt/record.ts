@@ -54,7 +54,7 @@ export interface EvtRecord {
   /** False when the trailing length copy does not match (truncated or partly overwritten): fields best effort. */
   complete: boolean;
   /** What was wrong with the fields (offsets outside the record, unterminated strings, …). */
-  problems: string[];
+  problems: readonly string[];
 }
 
 /** How one record's bytes are laid out in memory: `b[o .. o+len)` (possibly shorter when incomplete). */
@@ -102,6 +102,40 @@ export function fieldProblem(dv: DataView, o: number, len: number): string | nul
   return null;
 }
 
+/**
+ * Remembers the last string decoded in one role (source name, computer name): consecutive records almost always
+ * repeat them, and comparing a few bytes is much cheaper than decoding and keeping a new string per record.
+ */
+class RepeatCache {
+  private readonly bytes = new Uint8Array(512);
+  private len = -1;
+  private str = '';
+
+  decode(b: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n === this.len) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (b[start + i] !== this.bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.str;
+    }
+    const s = b.toString('utf16le', start, end);
+    if (n <= this.bytes.length) {
+      this.bytes.set(b.subarray(start, end));
+      this.len = n;
+      this.str = s;
+    }
+    return s;
+  }
+}
+
+const sourceCache = new RepeatCache();
+const computerCache = new RepeatCache();
+
 /** Index of the UTF-16 NUL terminator at or after `from` (2-byte steps) before `end`, or -1. */
 function utf16End(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i += 2) if (b[i] === 0 && b[i + 1] === 0) return i;
@@ -121,19 +155,17 @@ export interface DecodeFlags {
  */
 export function decodeRecord(r: RecordBytes, avail: number, offset: number, flags: DecodeFlags): EvtRecord {
   const { buf, dv, o } = r;
-  const u32 = (x: number) => dv.getUint32(o + x, true);
-  const u16 = (x: number) => dv.getUint16(o + x, true);
-  const length = u32(0);
+  const length = dv.getUint32(o, true);
   const problems: string[] = [];
   // Bytes we may read: the record minus its trailing copy, clipped to what is actually present.
   const end = Math.min(length - 4, avail);
-  const eventIdentifier = u32(0x14);
-  const numberOfStrings = u16(0x1a);
-  const stringsOffset = u32(0x24);
-  const userSidLength = u32(0x28);
-  const userSidOffset = u32(0x2c);
-  const dataLength = u32(0x30);
-  const dataOffset = u32(0x34);
+  const eventIdentifier = dv.getUint32(o + 0x14, true);
+  const numberOfStrings = dv.getUint16(o + 0x1a, true);
+  const stringsOffset = dv.getUint32(o + 0x24, true);
+  const userSidLength = dv.getUint32(o + 0x28, true);
+  const userSidOffset = dv.getUint32(o + 0x2c, true);
+  const dataLength = dv.getUint32(o + 0x30, true);
+  const dataOffset = dv.getUint32(o + 0x34, true);
 
   // Source and computer names sit between the fixed part and the first of SID / strings / data.
   let namesEnd = end;
@@ -146,11 +178,11 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
   let z = utf16End(buf, o + p, o + namesEnd);
   if (z < 0) problems.push('source name is not NUL-terminated inside the record');
   else {
-    sourceName = buf.toString('utf16le', o + p, z);
+    sourceName = sourceCache.decode(buf, o + p, z);
     p = z - o + 2;
     z = utf16End(buf, o + p, o + namesEnd);
     if (z < 0) problems.push('computer name is not NUL-terminated inside the record');
-    else computerName = buf.toString('utf16le', o + p, z);
+    else computerName = computerCache.decode(buf, o + p, z);
   }
 
   let sid: string | null = null;
@@ -197,19 +229,19 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
   return {
     offset,
     length,
-    recordNumber: u32(0x08),
-    timeGenerated: u32(0x0c),
-    timeWritten: u32(0x10),
+    recordNumber: dv.getUint32(o + 0x08, true),
+    timeGenerated: dv.getUint32(o + 0x0c, true),
+    timeWritten: dv.getUint32(o + 0x10, true),
     eventIdentifier,
     eventId: eventIdentifier & 0xffff,
     severity: eventIdentifier >>> 30,
     customer: ((eventIdentifier >>> 29) & 1) === 1,
     facility: (eventIdentifier >>> 16) & 0xfff,
-    eventType: u16(0x18),
+    eventType: dv.getUint16(o + 0x18, true),
     numberOfStrings,
-    category: u16(0x1c),
-    reservedFlags: u16(0x1e),
-    closingRecordNumber: u32(0x20),
+    category: dv.getUint16(o + 0x1c, true),
+    reservedFlags: dv.getUint16(o + 0x1e, true),
+    closingRecordNumber: dv.getUint32(o + 0x20, true),
     stringsOffset,
     userSidLength,
     userSidOffset,
@@ -223,11 +255,13 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
     recovered: flags.recovered,
     wrapped: flags.wrapped,
     complete: flags.complete,
-    problems,
+    problems: problems.length ? problems : NO_PROBLEMS,
   };
 }
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every record without problems: most records, so one array fewer to keep per record. */
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 /** POSIX seconds → ISO 8601 UTC without milliseconds. */
 export function posixToIso(t: number): string {

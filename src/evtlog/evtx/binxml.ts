@@ -60,6 +60,12 @@ export class ChunkContext {
   readonly templates = new Map<number, Template>();
   /** Templates from elsewhere (other chunks), consulted when a record refers to a definition this chunk lacks. */
   fallback: ((id: number, offset: number, count: number) => Template | null) | null = null;
+  /**
+   * Set for an orphan record copied out of its lost chunk: only bytes in [trustedStart, trustedEnd) are real, so a
+   * name or template outside them cannot be read here.
+   */
+  trustedStart = 0;
+  trustedEnd = Number.MAX_SAFE_INTEGER;
 
   constructor(readonly bytes: Uint8Array) {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -71,6 +77,8 @@ export class ChunkContext {
     if (cached !== undefined) return cached;
     const b = this.bytes;
     if (off + 8 > b.length) throw new BinXmlError(off, 'name offset beyond the chunk');
+    if (off < this.trustedStart || off >= this.trustedEnd)
+      throw new BinXmlError(off, 'name lies outside the record');
     const n = this.dv.getUint16(off + 6, true);
     if (off + 8 + 2 * n > b.length)
       throw new BinXmlError(off, `name of ${n} characters runs beyond the chunk`);
@@ -90,6 +98,8 @@ export class ChunkContext {
     if (t) return t;
     const b = this.bytes;
     if (off + 24 > b.length) throw new BinXmlError(off, 'template definition beyond the chunk');
+    if (off < this.trustedStart || off >= this.trustedEnd)
+      throw new BinXmlError(off, 'template definition lies outside the record');
     const size = this.dv.getUint32(off + 20, true);
     if (off + 24 + size > b.length)
       throw new BinXmlError(off, `template body of ${size} bytes runs beyond the chunk`);
@@ -299,9 +309,9 @@ export class ChunkContext {
     p += 4;
     if (count > MAX_SUBSTITUTIONS || p + 4 * count > end)
       throw new BinXmlError(p - 4, `implausible substitution count ${count}`);
-    const types = new Uint8Array(count);
-    const offsets = new Uint32Array(count);
-    const sizes = new Uint32Array(count);
+    const types: number[] = new Array(count);
+    const offsets: number[] = new Array(count);
+    const sizes: number[] = new Array(count);
     let v = p + 4 * count;
     for (let i = 0; i < count; i++) {
       const size = dv.getUint16(p + 4 * i, true);
@@ -312,13 +322,36 @@ export class ChunkContext {
     }
     if (v > end) throw new BinXmlError(p, `substitution values run ${v - end} bytes past the record`);
     const values: SubstValues = { types, offsets, sizes };
-    if (template && this.fallback && !this.validTemplate(template)) template = null;
-    if (!template && this.fallback) template = this.fallback(templateId, defOffset, count);
+    // A definition found by offset alone (not inline) may belong to another generation of the chunk (slack space,
+    // carving): it must declare the value types this record carries.
+    if (template && defOffset !== pos + 10 && !this.fits(template, values)) {
+      if (this.fallback) template = null;
+      else this.mismatches++;
+    }
+    if (!template && this.fallback) {
+      const t = this.fallback(templateId, defOffset, count);
+      template = t && this.fits(t, values) ? t : null;
+    }
     return { node: { k: K_TEMPLATE, templateId, defOffset, template, values }, end: v };
   }
 
-  private validTemplate(t: Template): boolean {
-    return this.templateNodes(t) !== null;
+  /** Records whose values did not match the declared types of the template they name (see `fits`). */
+  mismatches = 0;
+
+  /** True when every substitution of `t` has a value of its declared type (or null) in `v`. */
+  fits(t: Template, v: SubstValues): boolean {
+    if (!this.templateNodes(t)) return false;
+    t.substs ??= collectSubsts(t.nodes!);
+    const s = t.substs;
+    for (let i = 0; i < s.length; i += 2) {
+      const idx = s[i]!;
+      if (idx >= v.types.length) return false;
+      const vt = v.types[idx]!;
+      const dt = s[i + 1]!;
+      // Writers widen integers (a UInt8 field written as UInt16): only a change of kind disqualifies.
+      if (vt !== dt && vt !== 0 && !(isInteger(vt) && isInteger(dt))) return false;
+    }
+    return true;
   }
 }
 
@@ -342,4 +375,23 @@ function fixedSizeForValue(type: number): number {
     default:
       return 8;
   }
+}
+
+function collectSubsts(nodes: Node[]): Uint16Array {
+  const out: number[] = [];
+  const walk = (ns: Node[]) => {
+    for (const n of ns) {
+      if (n.k === K_SUBST) out.push(n.index, n.type);
+      else if (n.k === K_ELEMENT) {
+        for (const a of n.attrs) walk(a.value);
+        walk(n.children);
+      }
+    }
+  };
+  walk(nodes);
+  return Uint16Array.from(out);
+}
+
+function isInteger(t: number): boolean {
+  return (t >= 0x03 && t <= 0x0a) || t === 0x0d || t === 0x10 || t === 0x14 || t === 0x15;
 }

@@ -1,4 +1,5 @@
 export { ChunkContext } from './binxml.js';
+export { type CarvedChunk, type CarvedRecord, type CarveResult, carveEvtx } from './carve.js';
 export { type EvtxJson, toJson } from './json.js';
 export * from './layout.js';
 export {
@@ -11,4 +12,5 @@ export {
   parseEvtxFile,
 } from './parser.js';
 export { toXml, type XChild, type XElement } from './render.js';
+export { type RepairReport, repairEvtx } from './repair.js';
 export { eventStrings } from './strings.js';

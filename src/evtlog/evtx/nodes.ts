@@ -62,13 +62,16 @@ export interface Template {
   end: number;
   nodes: Node[] | null;
   error: string | null;
+  /** (index, declared type) of every substitution in the body, to check a record's values fit this template. */
+  substs?: Uint16Array;
 }
 
 /** One record's substitution array: value types, offsets and sizes into the chunk bytes. */
 export interface SubstValues {
-  types: Uint8Array;
-  offsets: Uint32Array;
-  sizes: Uint32Array;
+  // Plain arrays: small typed arrays are far costlier to allocate, and there is one set per record.
+  types: number[];
+  offsets: number[];
+  sizes: number[];
 }
 
 export interface TemplateNode {

@@ -29,6 +29,8 @@ export interface EvtxOptions {
   json?: boolean;
   /** Keep the substituted element tree on the record (default false). */
   tree?: boolean;
+  /** Decode Binary XML at all (default true); false walks record framing only (ids, times, offsets). */
+  render?: boolean;
 }
 
 export interface EvtxRecord {
@@ -84,14 +86,16 @@ export function* chunkRecords(
       // A record whose trailing size copy was never written (interrupted write) often still decodes; keep it when
       // its Binary XML is whole.
       const rec = renderRecord(ctx, off, size, info.index, baseOffset + off, opts);
-      if (!rec.warnings.some((w) => w.startsWith('binxml'))) {
-        rec.warnings.push(`size copy at the end of the record does not match its size ${size}`);
-        info.damagedRecords++;
-        info.records++;
-        yield rec;
+      const whole = !rec.warnings.some((w) => w.startsWith('binxml'));
+      rec.warnings.push(`size copy at the end of the record does not match its size ${size}`);
+      info.damagedRecords++;
+      info.records++;
+      yield rec;
+      if (whole) {
         off += size;
         continue;
       }
+      // Torn record: reported with what could be decoded (id, time, partial XML), then the size is not trusted.
     }
     if (!sane || dv.getUint32(off + size - 4, true) !== size) {
       if (magic === 0 && size === 0) break; // zeroed tail: the chunk was not full
@@ -136,8 +140,12 @@ export function renderRecord(
   const recordId = u64(dv, off + 8);
   const written = filetimeToIso(dv.getUint32(off + 16, true), dv.getUint32(off + 20, true));
   const out: XChild[] = [];
+  const mismatches = ctx.mismatches;
+  if (opts.render === false)
+    return { recordId, written, chunkIndex, offset: absOffset, size, json: null, warnings };
   try {
     const { nodes } = ctx.parse(off + 24, off + size - 4, 0);
+    if (ctx.mismatches !== mismatches) warnings.push('substitution value types differ from the template');
     new Resolver(ctx, warnings).resolve(nodes, null, out);
   } catch (e) {
     warnings.push((e as Error).message);

@@ -49,8 +49,30 @@ export class Resolver {
     for (const n of nodes) {
       switch (n.k) {
         case K_ELEMENT: {
-          const el: XElement = { name: n.name, attrs: [], children: [] };
+          const el: XElement = { name: n.name, attrs: [], children: [], valued: false };
           for (const a of n.attrs) {
+            // Common case first: one text or one scalar substitution, without building a child list.
+            if (a.value.length === 1) {
+              const v = a.value[0]!;
+              if (v.k === K_TEXT) {
+                el.attrs.push([a.name, v.text]);
+                continue;
+              }
+              if (v.k === K_SUBST && values) {
+                if (isNull(values, v.index)) {
+                  if (!v.optional) el.attrs.push([a.name, '']);
+                  continue;
+                }
+                const t = values.types[v.index]!;
+                if (t !== VT.BinXml) {
+                  el.attrs.push([
+                    a.name,
+                    valueText(this.ctx, t, values.offsets[v.index]!, values.sizes[v.index]!, this.warnings),
+                  ]);
+                  continue;
+                }
+              }
+            }
             const parts: XChild[] = [];
             let onlyNullOptional = a.value.length > 0;
             for (const v of a.value) {

@@ -21,8 +21,24 @@ export function filetimeParts(lo: number, hi: number): [seconds: number, ticks: 
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-/** `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fractional digits, as Event Viewer shows SystemTime). */
+let lastLo = -1;
+let lastHi = -1;
+let lastIso = '';
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fractional digits, as Event Viewer shows SystemTime). The last result is kept:
+ * a record's header time and its TimeCreated are usually the same value.
+ */
 export function filetimeToIso(lo: number, hi: number): string {
+  if (lo === lastLo && hi === lastHi) return lastIso;
+  const s = filetimeToIsoUncached(lo, hi);
+  lastLo = lo;
+  lastHi = hi;
+  lastIso = s;
+  return s;
+}
+
+function filetimeToIsoUncached(lo: number, hi: number): string {
   const [s, ticks] = filetimeParts(lo, hi);
   const unix = s - EPOCH_DIFF_S;
   const d = new Date(unix * 1000);

@@ -12,7 +12,19 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().p
 export function utf16At(b: Uint8Array, off: number, bytes: number): string {
   let end = off + (bytes & ~1);
   while (end - 2 >= off && b[end - 1] === 0 && b[end - 2] === 0) end -= 2;
-  return end > off ? utf16.decode(b.subarray(off, end)) : '';
+  if (end <= off) return '';
+  // Short strings (names, numbers as text) are cheaper to build directly than through TextDecoder's call overhead;
+  // surrogates are left to the decoder so invalid pairs are replaced the same way everywhere.
+  if (end - off <= 64) {
+    let s = '';
+    for (let i = off; i < end; i += 2) {
+      const c = b[i]! | (b[i + 1]! << 8);
+      if (c >= 0xd800 && c <= 0xdfff) return utf16.decode(b.subarray(off, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf16.decode(b.subarray(off, end));
 }
 
 export function hexUpper(b: Uint8Array, off: number, len: number): string {

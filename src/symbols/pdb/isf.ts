@@ -148,6 +148,9 @@ class IsfConverter {
   private readonly sizeMemo = new Map<number, number>();
   private readonly inProgress = new Set<number>();
   private readonly pointerSize: number;
+  /** Types only ever declared: referenced by name, so they get an empty entry rather than a dangling reference. */
+  private readonly undefinedUdts = new Map<string, 'struct' | 'union'>();
+  private readonly undefinedEnums = new Map<string, number>();
 
   constructor(
     private readonly pdb: Pdb,
@@ -176,6 +179,21 @@ class IsfConverter {
       else if (r.t === 'enum') this.emitEnum(ti, r);
     }
     const symbols = this.convertSymbols();
+    for (const [name, kind] of this.undefinedUdts) {
+      if (this.userTypes[name]) continue;
+      this.warn(`${name}: declared but never defined; written as an empty ${kind}`);
+      this.userTypes[name] = { kind, size: 0, fields: {} };
+    }
+    for (const [name, underlying] of this.undefinedEnums) {
+      if (this.enums[name]) continue;
+      this.warn(`enum ${name}: declared but never defined; written without constants`);
+      const base = this.typeRef(underlying);
+      this.enums[name] = {
+        size: this.sizeOf(underlying),
+        base: base.kind === 'base' ? base.name : 'int',
+        constants: {},
+      };
+    }
     const info = this.pdb.info;
     const isf: IsfDocument = {
       metadata: {
@@ -353,11 +371,15 @@ class IsfConverter {
     switch (r.t) {
       case 'udt': {
         const name = this.isfName(def, r.name);
-        if (isForwardRef(r)) this.warn(`${name}: declared but never defined`);
-        return { kind: r.udt === 'union' ? 'union' : 'struct', name };
+        const kind = r.udt === 'union' ? 'union' : 'struct';
+        if (isForwardRef(r)) this.undefinedUdts.set(name, kind);
+        return { kind, name };
       }
-      case 'enum':
-        return { kind: 'enum', name: this.isfName(def, r.name) };
+      case 'enum': {
+        const name = this.isfName(def, r.name);
+        if (isForwardRef(r)) this.undefinedEnums.set(name, r.underlying);
+        return { kind: 'enum', name };
+      }
       case 'modifier':
         return this.typeRef(r.referent);
       case 'pointer':

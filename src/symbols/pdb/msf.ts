@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FormatError } from '../../util/errors.js';
+import { FormatError, MemdigError } from '../../util/errors.js';
 
 const FMT = 'PDB/MSF';
 /** "Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0": the 32-byte magic of the big-MSF (PDB 7) container. */
@@ -34,7 +34,14 @@ export function bufferSource(buf: Uint8Array): ByteSource {
 }
 
 export function fileSource(path: string): ByteSource {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new MemdigError(
+      `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
   const size = fstatSync(fd).size;
   return {
     size,
@@ -198,12 +205,16 @@ export class Msf {
   private gather(blocks: Uint32Array, size: number, what: string): Uint8Array {
     const bs = this.superBlock.blockSize;
     const out = new Uint8Array(size);
-    for (let i = 0, done = 0; done < size; i++) {
-      const n = Math.min(bs, size - done);
+    // Writers lay most streams out in consecutive blocks: read each run of them with one call.
+    for (let i = 0, done = 0; done < size; ) {
+      let run = 1;
+      while (i + run < blocks.length && blocks[i + run] === blocks[i]! + run && run * bs < size - done) run++;
+      const n = Math.min(run * bs, size - done);
       const got = this.src.read(blocks[i]! * bs, out, done, n);
       if (got !== n)
         throw new FormatError(FMT, blocks[i]! * bs + got, `${what}: file ends inside block ${blocks[i]}`);
       done += n;
+      i += run;
     }
     return out;
   }

@@ -1,0 +1,81 @@
+/**
+ * Symbol-layer figures: loading a full kernel ISF (.json.xz), loading a built-in table, typed member reads.
+ */
+import { fileURLToPath } from 'node:url';
+import { builtinIndex, builtinIsf } from '../symbols/builtin.js';
+import { readIsfFile } from '../symbols/isf.js';
+import { bytesReadable } from '../symbols/layout.js';
+import { Profile } from '../symbols/profile.js';
+import { sharedPath } from '../testing/shared.js';
+
+const FULL_ISF = 'corpus/isf/ntkrnlmp.pdb/00F31FD82648C8ED1A4426DFFC56A424-1.json.xz';
+
+function ms(t0: number): string {
+  return (performance.now() - t0).toFixed(1);
+}
+
+export async function bench(): Promise<void> {
+  const full = sharedPath(...FULL_ISF.split('/'));
+  if (full) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const p = new Profile(readIsfFile(full), { source: full });
+      p.struct('_EPROCESS').offsetOf('ActiveProcessLinks');
+      times.push(performance.now() - t0);
+    }
+    console.log(
+      `symbols: full kernel ISF (.json.xz, validated) load: ${times.map((t) => t.toFixed(0)).join(' / ')} ms`,
+    );
+  } else console.log('symbols: full kernel ISF load: skipped (no shared corpus)');
+
+  let t0 = performance.now();
+  const idx = builtinIndex();
+  const k = idx.kernels.find((x) => x.build === 19041 && x.arch === 'x64') ?? idx.kernels[0]!;
+  const p = new Profile(builtinIsf(k), { source: k.layout });
+  const eproc = p.struct('_EPROCESS');
+  eproc.offsetOf('ActiveProcessLinks');
+  console.log(`symbols: built-in table load (index + layout, cold): ${ms(t0)} ms`);
+  t0 = performance.now();
+  const k2 = idx.kernels.find((x) => x.build === 22621 && x.arch === 'x64') ?? idx.kernels[1]!;
+  new Profile(builtinIsf(k2), { source: k2.layout }).struct('_EPROCESS');
+  console.log(`symbols: built-in table load (another layout, index cached): ${ms(t0)} ms`);
+
+  // Typed reads: decode members from a buffer holding many EPROCESS copies.
+  const n = 1024;
+  const size = eproc.size;
+  const buf = new Uint8Array(n * size);
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 131) & 0xff;
+  const pid = eproc.accessor('UniqueProcessId');
+  const flink = eproc.accessor('ActiveProcessLinks.Flink');
+  const exiting = eproc.tryAccessor('ProcessExiting') ?? pid;
+  const reads = 10_000_000;
+  let sum = 0;
+  t0 = performance.now();
+  for (let i = 0; i < reads / 3; i++) {
+    const off = (i & (n - 1)) * size;
+    sum += pid.get(buf, off) + flink.get(buf, off) + exiting.get(buf, off);
+  }
+  const dt = (performance.now() - t0) / 1000;
+  console.log(`symbols: compiled accessor reads from a buffer: ${(reads / dt / 1e6).toFixed(1)} M reads/s`);
+
+  const mem = bytesReadable(buf, 0xffff800000000000 % 2 ** 48);
+  const base = 0xffff800000000000 % 2 ** 48;
+  const reads2 = 2_000_000;
+  t0 = performance.now();
+  for (let i = 0; i < reads2; i++) sum += pid.read(mem, base + (i & (n - 1)) * size);
+  const dt2 = (performance.now() - t0) / 1000;
+  console.log(`symbols: accessor reads through a Readable: ${(reads2 / dt2 / 1e6).toFixed(1)} M reads/s`);
+
+  const views = 100_000;
+  t0 = performance.now();
+  for (let i = 0; i < views; i++)
+    sum += p.view('_EPROCESS', mem, base + (i & (n - 1)) * size).num('UniqueProcessId');
+  const dt3 = (performance.now() - t0) / 1000;
+  console.log(
+    `symbols: struct views (read + one member by name): ${(views / dt3 / 1e3).toFixed(0)} k views/s`,
+  );
+  if (sum === 0.5) console.log('');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bench();
