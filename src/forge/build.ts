@@ -561,7 +561,7 @@ export class Builder {
     const d = this.createObject('Device', '_DEVICE_OBJECT', this.tagFor('Devi'), { name: 'HarddiskVolume1' });
     const s = this.s('_DEVICE_OBJECT');
     s.set('Type', 3).set('Size', this.L.size('_DEVICE_OBJECT')).set('DeviceType', 7);
-    s.set('ReferenceCount', 1, true).set('StackSize', 8, true).set('SectorSize', 512, true);
+    s.set('ReferenceCount', 1, true).set('StackSize', 8, true);
     this.kmem.write(d.body, s.bytes);
     this.device = d;
   }
@@ -729,7 +729,7 @@ export class Builder {
       .ptr('ControlArea', ca)
       .set('TotalNumberOfPtes', n)
       .set('SizeOfSegment', n * PAGE);
-    seg.ptr('PrototypePte', bases[0]!).set('NonExtendedPtes', n, true);
+    seg.ptr('PrototypePte', bases[0]!);
     if (this.family === 'xp')
       this.kmem.write(segment, seg.bytes.subarray(0, this.L.off('_SEGMENT', 'ThePtes')));
     else this.kmem.write(segment, seg.bytes);
