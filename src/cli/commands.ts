@@ -23,6 +23,5 @@ export function registerCommands(program: Command): void {
   mapsCommand(program);
   filesCommand(program);
   extractCommand(program);
-  evtxCommand(program);
   vadsCommand(program);
 }

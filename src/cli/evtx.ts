@@ -6,14 +6,6 @@ import { parseEvtx } from '../evtlog/evtx/parser.js';
 import { repairEvtx } from '../evtlog/evtx/repair.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import type { Column, Row } from '../output/render.js';
-import { MemdigError } from '../util/errors.js';
-
-const COLUMNS: Column[] = [
-  { key: 'record_id', right: true, type: 'integer', indexed: true },
-  { key: 'time_created', bodyfile: 'crtime', indexed: true },
-  { key: 'event_id', right: true, type: 'integer', indexed: true },
-  { key: 'level', right: true },
-  { key: 'provider' },
 import { FileReader } from '../sources/file-reader.js';
 import { MemdigError } from '../util/errors.js';
 
@@ -128,19 +120,6 @@ export function evtxCommand(program: Command): void {
     if (o.xml) {
       for (const r of records) process.stdout.write(r.xml ?? '');
     } else {
-      const output = new Output(o, { path: file, format: 'evtx' });
-      try {
-        output.write(
-          {
-            name: 'evtx_records',
-            columns: COLUMNS,
-            bodyName: (r) => `[evtx] ${r.provider} event ${r.event_id} record ${r.record_id}`,
-          },
-          Array.from(records, row),
-        );
-      } finally {
-        output.close();
-      }
       const output = new Output(o, { path: file, size: size || undefined, format: 'evtx' });
       const out = output.sink({
         name: 'evtx_records',
