@@ -72,7 +72,9 @@ export class HandleReader {
     this.typeNameOff = p.struct('_OBJECT_TYPE').offsetOf('Name');
     if (he.has('ObjectPointerBits')) {
       this.objOff = he.offsetOf('LowValue');
-      this.shift = this.entryShift();
+      // The header is 16-aligned, so ObjectPointerBits holds its bits 4 and up: the layout gives the shift too.
+      const f = he.field('ObjectPointerBits').type;
+      this.shift = this.entryShift(f.kind === 'bitfield' && f.bitPos > 4 ? f.bitPos - 4 : 16);
     } else {
       this.objOff = he.offsetOf('Object');
       this.shift = 0;
@@ -89,9 +91,9 @@ export class HandleReader {
 
   /**
    * The shift the kernel applies when decoding an entry: read from the `sar reg, imm8` in
-   * ObpCaptureHandleInformationEx where present (as Volatility 3 does), else 16 (Windows 8.1 and later).
+   * ObpCaptureHandleInformationEx where present (as Volatility 3 does), else what the layout says.
    */
-  private entryShift(): number {
+  private entryShift(fallback: number): number {
     const fn = this.ctx.global('ObpCaptureHandleInformationEx');
     if (fn !== undefined) {
       const code = new Uint8Array(0x200);
@@ -104,7 +106,7 @@ export class HandleReader {
         }
       }
     }
-    return 16;
+    return fallback;
   }
 
   /** Object header address held by the entry at `off` in `b`, or 0 for a free / unusable entry. */
