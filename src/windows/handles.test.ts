@@ -54,3 +54,30 @@ for (const preset of ['xp-eventlog', 'xp-pae-eventlog', 'win7-eventlog', 'win10-
     }
   });
 }
+
+for (const preset of ['xp-eventlog', 'win10-eventlog']) {
+  test(`handles: ${preset} with a two-level handle table (more handles than one table page holds)`, () => {
+    const sc = presetScenario(preset);
+    const proc = sc.processes.find((p) => p.handles?.files?.length)!;
+    const path0 = proc.handles!.files![0]!;
+    // 600 handles: more than a leaf page holds on x86 (512) and x64 (256), so TableCode gets level 1.
+    proc.handles = { ...proc.handles, files: Array.from({ length: 600 }, () => path0) };
+    const path = join(mkdtempSync(join(tmpdir(), `memdig-handles2-${preset}-`)), 'image.raw');
+    const m = forgeImage(sc, path, { writeManifest: false }) as Manifest;
+    const mem = openPhysical(path);
+    try {
+      const ctx = identifyWindows(mem);
+      const p = listProcesses(ctx).find((x) => x.pid === proc.pid)!;
+      const want = m.processes.find((x) => x.pid === proc.pid)!.handles;
+      const got = new HandleReader(ctx).handles(p);
+      assert.deepEqual(
+        got.map((h) => [h.handle, h.type, h.object, h.grantedAccess]),
+        want.map((h) => [h.handle, h.type, num(h.object), h.grantedAccess]),
+      );
+      assert.ok(got.length > 600);
+      assert.deepEqual(ctx.warnings.items, []);
+    } finally {
+      mem.close();
+    }
+  });
+}
