@@ -154,7 +154,7 @@ export class HandleReader {
     let name: string | null = null;
     if (Number.isFinite(type) && isKernelAddress(type, this.ps)) {
       const s = this.ctx.profile.readUnicodeString(k, type + this.typeNameOff, 128);
-      if (s && /^[A-Za-z][\w]{0,63}$/.test(s)) name = s;
+      if (s && /^[A-Za-z][\w ]{0,63}$/.test(s)) name = s; // 'ALPC Port' has a space
     }
     if (this.typeNames.size < 4096) this.typeNames.set(key, name);
     return name;
@@ -174,6 +174,13 @@ export class HandleReader {
         case 'Process': {
           const p = this.eproc.read(this.ctx.kernel, body, this.ctx);
           return p ? `${p.name}(${p.pid})` : null;
+        }
+        case 'Thread': {
+          const t = this.ctx.profile.tryStruct('_ETHREAD');
+          if (!t?.has('Cid.UniqueThread')) return null;
+          const tid = t.accessor('Cid.UniqueThread').read(this.ctx.kernel, body);
+          const pid = t.accessor('Cid.UniqueProcess').read(this.ctx.kernel, body);
+          return Number.isFinite(tid) && Number.isFinite(pid) ? `TID ${tid} PID ${pid}` : null;
         }
         case 'Section':
           return objectName(this.ctx, body) ?? this.sectionFile(body);
