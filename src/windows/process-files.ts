@@ -8,11 +8,18 @@ import { VadReader } from './vads.js';
 export interface ProcessFileReaders {
   files: FileObjectReader;
   vads: VadReader;
-  handles: HandleReader;
+  /** Null when the layout table lacks the handle-table types (the files mapped by VADs are still found). */
+  handles: HandleReader | null;
 }
 
 export function processFileReaders(ctx: WinContext): ProcessFileReaders {
-  return { files: new FileObjectReader(ctx), vads: new VadReader(ctx), handles: new HandleReader(ctx) };
+  let handles: HandleReader | null = null;
+  try {
+    handles = new HandleReader(ctx);
+  } catch (e) {
+    ctx.warnings.add(`handle tables cannot be read: ${(e as Error).message}`);
+  }
+  return { files: new FileObjectReader(ctx), vads: new VadReader(ctx), handles };
 }
 
 /**
@@ -34,8 +41,7 @@ export function processFileObjects(
     if (fo) out.push(fo);
   };
   for (const v of readers.vads.walk(proc)) add(v.fileObject);
-  for (const e of readers.handles.entries(proc)) {
-    if (readers.handles.typeOf(e.header) === 'File') add(e.header + readers.handles.bodyOffset);
-  }
+  const h = readers.handles;
+  if (h) for (const e of h.entries(proc)) if (h.typeOf(e.header) === 'File') add(e.header + h.bodyOffset);
   return out;
 }
