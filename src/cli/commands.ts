@@ -1,11 +1,29 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
+import { evtCommand } from './evt.js';
+import { evtxCommand } from './evtx.js';
+import { extractCommand } from './extract.js';
+import { filesCommand } from './files.js';
+import { forgeCommand } from './forge.js';
 import { infoCommand } from './info.js';
+import { layoutsCommand } from './layouts.js';
+import { mapsCommand } from './maps.js';
+import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
+import { vadsCommand } from './vads.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
+  evtCommand(program);
   symbolsCommand(program);
+  forgeCommand(program);
+  psCommand(program);
+  mapsCommand(program);
+  filesCommand(program);
+  extractCommand(program);
+  evtxCommand(program);
+  vadsCommand(program);
+  layoutsCommand(program);
 }

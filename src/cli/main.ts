@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { setQuiet } from '../output/progress.js';
 import { ExitCode, MemdigError } from '../util/errors.js';
 import { registerCommands } from './commands.js';
+
+// `memdig ps dump | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const program = new Command();
 program
   .name('memdig')
   .description('Recover memory-mapped and cached files (above all event logs) from memory dumps')
   .version('0.1.0')
+  .option('-q, --quiet', 'no progress bars')
+  .hook('preAction', (cmd) => setQuiet(Boolean(cmd.opts().quiet)))
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s) });
 registerCommands(program);

@@ -1,120 +1,99 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { type FormatOptions, formatFrom, withFormatOptions } from '../output/options.js';
-import { RowWriter } from '../output/render.js';
-import { builtinIndex } from '../symbols/builtin.js';
-import type { ResolvedType } from '../symbols/layout.js';
-import { loadProfile, loadProfileFile } from '../symbols/load.js';
-import type { KernelArch, Profile } from '../symbols/profile.js';
-import { MemdigError, Warnings } from '../util/errors.js';
-import { hex } from '../util/hex.js';
+import { pdbToIsf } from '../symbols/pdb/isf.js';
+import { isfFileName, writeIsf } from '../symbols/pdb/write.js';
+import { defaultSymbolDir, fetchSymbols, MICROSOFT_SYMBOL_SERVER } from '../symbols/symsrv/client.js';
+import { listIsf } from '../symbols/symsrv/list.js';
+import { MemdigError } from '../util/errors.js';
 
-interface ShowOptions extends FormatOptions {
-  isf?: string;
-  pdb: string;
-  guid?: string;
-  age: string;
-  arch?: string;
-  build?: string;
-  symbols?: string[];
-}
-
-function typeText(t: ResolvedType): string {
-  switch (t.kind) {
-    case 'pointer':
-      return `*${t.target ? typeText(t.target) : 'void'}`;
-    case 'array':
-      return `${typeText(t.target!)}[${t.count}]`;
-    case 'bitfield':
-      return `${t.name}:${t.bitPos}+${t.bitLen}`;
-    case 'function':
-      return 'function';
-    default:
-      return t.name || t.kind;
-  }
-}
-
-function pickProfile(o: ShowOptions, warnings: Warnings): Profile {
-  if (o.isf) return loadProfileFile(o.isf, warnings);
-  const arch = o.arch as KernelArch | undefined;
-  if (arch && !['x86', 'pae', 'x64'].includes(arch)) throw new MemdigError(`--arch must be x86, pae or x64`);
-  return loadProfile({
-    pdbName: o.pdb,
-    guid: o.guid ?? '0'.repeat(32),
-    age: Number(o.age),
-    arch: arch ?? 'x64',
-    build: o.build ? Number(o.build) : undefined,
-    symbolDirs: o.symbols,
-    warnings,
-  });
-}
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function symbolsCommand(program: Command): void {
-  const cmd = program
+  const sym = program
     .command('symbols')
-    .description('Kernel symbol tables: built-in list, structure layouts');
-  withFormatOptions(
-    cmd.command('list').description('Kernels memdig knows without symbol files (built-in tables)'),
-  ).action((o: FormatOptions) => {
-    const w = new RowWriter(
-      [
-        { key: 'version' },
-        { key: 'arch' },
-        { key: 'os' },
-        { key: 'pdb' },
-        { key: 'guid_age', title: 'guid-age' },
-        { key: 'symbols', right: true },
-        { key: 'layout' },
-      ],
-      formatFrom(o),
+    .description('Windows symbol tables: convert PDBs to ISF, fetch, list');
+
+  sym
+    .command('convert')
+    .description('Convert a PDB file into a Volatility 3 ISF symbol table')
+    .argument('<pdb>', 'PDB file (MSF 7.00)')
+    .option('-o, --output <file>', 'output file (.json.xz, .json.gz or .json; "-" for JSON on stdout)')
+    .option('--database <name>', 'PDB name recorded in the metadata (default: the file name)')
+    .option('-v, --verbose', 'print conversion warnings')
+    .action((pdb: string, o: { output?: string; database?: string; verbose?: boolean }) => {
+      const t0 = performance.now();
+      const { isf, warnings } = pdbToIsf(pdb, { database: o.database ?? basename(pdb) });
+      if (o.output === '-') {
+        process.stdout.write(`${JSON.stringify(isf, null, 1)}\n`);
+      } else {
+        const meta = isf.metadata.windows.pdb;
+        const out = o.output ?? isfFileName(meta.GUID, meta.age);
+        const bytes = writeIsf(isf, out);
+        process.stderr.write(
+          `${out}: ${meta.database} ${meta.GUID} age ${meta.age}, ${Object.keys(isf.user_types).length} types, ` +
+            `${Object.keys(isf.enums).length} enums, ${Object.keys(isf.symbols).length} symbols, ${bytes} bytes, ` +
+            `${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
+        );
+      }
+      if (warnings.length) {
+        process.stderr.write(`${warnings.length} warning(s)${o.verbose ? ':' : ' (-v to list)'}\n`);
+        if (o.verbose) for (const w of warnings) process.stderr.write(`  ${w}\n`);
+      }
+    });
+
+  sym
+    .command('fetch')
+    .description('Get the symbol table for a PDB identity from the cache or a symbol server, and convert it')
+    .requiredOption('--pdb <name>', 'PDB name, e.g. ntkrnlmp.pdb')
+    .requiredOption('--guid <guid>', 'PDB GUID (32 hex digits)')
+    .requiredOption('--age <n>', 'PDB age (decimal, or 0x-prefixed hex)')
+    .option('-s, --symbols-dir <dir>', 'symbol directory (Volatility layout)', defaultSymbolDir())
+    .option('--server <url>', `symbol server, repeatable (default ${MICROSOFT_SYMBOL_SERVER})`, collect, [])
+    .option('--offline', 'use only the local caches; never touch the network')
+    .option('--timeout <seconds>', 'per-attempt timeout', '60')
+    .option('--retries <n>', 'extra attempts after a transient failure', '2')
+    .action(
+      async (o: {
+        pdb: string;
+        guid: string;
+        age: string;
+        symbolsDir: string;
+        server: string[];
+        offline?: boolean;
+        timeout: string;
+        retries: string;
+      }) => {
+        const age = Number(o.age);
+        const timeout = Number(o.timeout);
+        if (!Number.isInteger(age) || age < 0) throw new MemdigError(`--age ${o.age} is not a whole number`);
+        if (!(timeout > 0)) throw new MemdigError(`--timeout ${o.timeout} is not a positive number`);
+        const r = await fetchSymbols(
+          { pdb: o.pdb, guid: o.guid, age },
+          {
+            symbolDir: o.symbolsDir,
+            servers: o.server,
+            offline: o.offline,
+            timeoutMs: timeout * 1000,
+            retries: Number(o.retries) || 0,
+            log: (l) => process.stderr.write(`${l}\n`),
+          },
+        );
+        process.stdout.write(`${r.isfPath}\n`);
+        process.stderr.write(
+          `source: ${r.source}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}\n`,
+        );
+      },
     );
-    for (const k of builtinIndex().kernels) {
-      w.add({
-        version: k.version,
-        arch: k.arch,
-        os: k.os,
-        pdb: k.pdb,
-        guid_age: `${k.guid}-${k.age}${k.syntheticGuid ? ' (synthetic)' : ''}`,
-        symbols: Object.keys(k.symbols).length,
-        layout: k.layout,
-      });
-    }
-    w.end();
-  });
-  withFormatOptions(
-    cmd
-      .command('show')
-      .description('Member offsets of a structure (or the symbol RVAs with type "symbols")')
-      .argument('<type>', 'structure name, e.g. _EPROCESS, or "symbols"')
-      .option('--isf <file>', 'read this ISF file (.json or .json.xz)')
-      .option('--pdb <name>', 'kernel PDB name', 'ntkrnlmp.pdb')
-      .option('--guid <hex>', 'kernel PDB GUID (Volatility form)')
-      .option('--age <n>', 'kernel PDB age', '1')
-      .option('--arch <arch>', 'x86, pae or x64 (nearest-build fallback)')
-      .option('--build <n>', 'kernel build number (nearest-build fallback)')
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
-  ).action((type: string, o: ShowOptions) => {
-    const warnings = new Warnings();
-    const p = pickProfile(o, warnings);
-    for (const msg of warnings.items) process.stderr.write(`warning: ${msg}\n`);
-    process.stderr.write(
-      `table: ${p.info.source}${p.info.version ? ` (${p.info.version}, ${p.arch})` : ''}\n`,
-    );
-    if (type === 'symbols') {
-      const w = new RowWriter([{ key: 'name' }, { key: 'rva' }], formatFrom(o));
-      for (const [name, s] of Object.entries(p.isf.symbols)) w.add({ name, rva: hex(s.address) });
-      w.end();
-      return;
-    }
-    const s = p.struct(type);
-    process.stderr.write(`${s.kind} ${s.name}: size ${hex(s.size)}\n`);
-    const w = new RowWriter(
-      [{ key: 'offset', right: true }, { key: 'member' }, { key: 'type' }, { key: 'size', right: true }],
-      formatFrom(o),
-    );
-    for (const m of s.memberNames) {
-      const f = s.field(m);
-      w.add({ offset: hex(f.offset), member: m, type: typeText(f.type), size: f.type.size });
-    }
-    w.end();
-  });
+
+  sym
+    .command('list')
+    .description('List the Windows symbol tables in symbol directories')
+    .argument('[dirs...]', 'symbol directories (default: the memdig symbol directory)')
+    .action((dirs: string[]) => {
+      const entries = listIsf(dirs.length ? dirs : [defaultSymbolDir()]);
+      for (const e of entries) {
+        process.stdout.write(`${e.database}\t${e.guid}\t${e.age ?? '?'}\t${e.bytes}\t${e.path}\n`);
+      }
+      process.stderr.write(`${entries.length} symbol table(s)\n`);
+    });
 }

@@ -15,22 +15,42 @@ export interface Column {
   right?: boolean;
   /** Table view only: formatter for the cell. */
   format?: (v: Cell) => string;
+  /** SQLite column affinity (default text). */
+  type?: 'integer' | 'real' | 'text';
+  /** Index this column in the SQLite case database. */
+  indexed?: boolean;
+  /** The column holds an ISO timestamp that is this mactime field of the artefact's bodyfile line. */
+  bodyfile?: 'atime' | 'mtime' | 'ctime' | 'crtime';
 }
 
-export type OutputFormat = 'table' | 'json' | 'csv';
+/** What a command produces rows of: the name is the SQLite table and the bodyfile label. */
+export interface Artefact {
+  name: string;
+  columns: Column[];
+  /** Bodyfile name for a row (e.g. `[process] lsass.exe pid 612`); rows without timestamps are skipped there. */
+  bodyName?: (row: Row) => string;
+}
+
+/** Anything rows can be written to. */
+export interface RowSink {
+  add(row: Row): void;
+  end(): void;
+}
+
+export type OutputFormat = 'table' | 'json' | 'csv' | 'sqlite' | 'bodyfile';
 
 export interface Sink {
   write(s: string): void;
 }
 
 /** Streams rows in one format; `table` buffers (column widths need every row), the others stream. */
-export class RowWriter {
+export class RowWriter implements RowSink {
   private readonly buffered: Row[] = [];
   private headerDone = false;
 
   constructor(
     private readonly columns: Column[],
-    private readonly format: OutputFormat,
+    private readonly format: 'table' | 'json' | 'csv',
     private readonly out: Sink = process.stdout,
   ) {}
 

@@ -1,5 +1,5 @@
 import { FormatError } from '../util/errors.js';
-import type { FileReader } from './file-reader.js';
+import type { ByteSource } from './file-reader.js';
 import { registerContainer } from './open.js';
 import { type Segment, SegmentedMemory } from './segmented.js';
 
@@ -21,7 +21,7 @@ const MAX_NOTES = 1 << 16;
  */
 export class ElfMemory extends SegmentedMemory {
   constructor(
-    file: FileReader,
+    file: ByteSource,
     segments: Segment[],
     readonly notes: readonly ElfNote[],
     readonly elfClass: 32 | 64,
@@ -47,7 +47,7 @@ function u64(dv: DataView, off: number): number {
   return dv.getUint32(off + 4, true) * 0x100000000 + dv.getUint32(off, true);
 }
 
-export function openElf(file: FileReader): ElfMemory {
+export function openElf(file: ByteSource): ElfMemory {
   const fmt = 'ELF core';
   const id = file.bytes(0, 64);
   if (id.length < 52)
@@ -110,7 +110,7 @@ export function openElf(file: FileReader): ElfMemory {
   return new ElfMemory(file, segments, notes, is64 ? 64 : 32);
 }
 
-function parseNotes(file: FileReader, offset: number, size: number, out: ElfNote[]): void {
+function parseNotes(file: ByteSource, offset: number, size: number, out: ElfNote[]): void {
   const b = file.bytes(offset, Math.min(size, 64 << 20));
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let p = 0;

@@ -1,5 +1,5 @@
 import { MemdigError } from '../util/errors.js';
-import { FileReader } from './file-reader.js';
+import { type ByteSource, FileReader } from './file-reader.js';
 import { openRaw } from './raw.js';
 import type { PhysicalMemory } from './source.js';
 
@@ -7,8 +7,8 @@ import type { PhysicalMemory } from './source.js';
 export interface ContainerProbe {
   name: string;
   /** True when `head` (the file's first 8 KiB or less) identifies this format. */
-  matches(head: Uint8Array, file: FileReader): boolean;
-  open(file: FileReader): PhysicalMemory;
+  matches(head: Uint8Array, file: ByteSource): boolean;
+  open(file: ByteSource): PhysicalMemory;
 }
 
 const probes: ContainerProbe[] = [];

@@ -28,6 +28,13 @@ export interface PhysicalMemory {
   readU32(addr: number): number;
   /** Container-specific facts for `memdig info` (header fields, source file names). */
   readonly meta: Readonly<Record<string, unknown>>;
+  /** Soft problems found while opening (truncated file, clipped overlapping runs); empty for a sound dump. */
+  readonly warnings?: readonly string[];
+  /**
+   * Sequential scan of present memory in [from, to) in blocks of at most `blockSize` bytes, bypassing the read
+   * cache. The yielded object and its buffer are reused: copy what must outlive the next iteration.
+   */
+  scan(blockSize?: number, from?: number, to?: number): Iterable<ScanBlock>;
   close(): void;
 }
 

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { bootTimeNs } from '../linux/boottime.js';
+import { listTasks } from '../linux/tasks.js';
+import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
+import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
+import { windowsPs } from './windows-ps.js';
+import { openWindows } from './windows-session.js';
+
+export function psCommand(program: Command): void {
+  withFormatOptions(
+    program
+      .command('ps')
+      .description('List processes (Linux: the kernel task list, from the dump alone)')
+      .argument('<dump>', 'memory dump file')
+      .option('--threads', 'also list threads')
+      .option(
+        '--symbols <dir...>',
+        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
+      )
+      .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
+  ).action((dump: string, o: FormatOptions & { threads?: boolean; isf?: string }) => {
+    const win = openWindows(dump, o);
+    if (win) return windowsPs(dump, win, o);
+    const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'ps', o);
+    const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });
+    try {
+      const boot = bootTimeNs(kernel);
+      const w = output.sink({
+        name: 'linux_processes',
+        columns: [
+          { key: 'pid', right: true },
+          { key: 'ppid', right: true },
+          { key: 'tgid', right: true },
+          { key: 'uid', right: true },
+          { key: 'comm' },
+          { key: 'kernel_thread', title: 'kthread' },
+          { key: 'start' },
+          { key: 'dtb' },
+          { key: 'task' },
+        ],
+      });
+      for (const t of listTasks(kernel, { threads: o.threads })) {
+        const ns = t.startBoottimeNs >= 0 ? t.startBoottimeNs : t.startTimeNs;
+        const start =
+          ns < 0 ? null : boot > 0 ? new Date((boot + ns) / 1e6).toISOString() : `+${(ns / 1e9).toFixed(3)}s`;
+        w.add({
+          pid: t.pid,
+          ppid: t.ppid,
+          tgid: t.tgid,
+          uid: t.uid,
+          comm: t.comm,
+          kernel_thread: t.kernelThread,
+          start,
+          dtb: t.dtb >= 0 ? `0x${t.dtb.toString(16)}` : null,
+          task: `0xffff${t.addr.toString(16)}`,
+        });
+      }
+      w.end();
+      reportWarnings(warnings);
+    } finally {
+      output.close();
+      mem.close();
+    }
+  });
+}

@@ -1,0 +1,76 @@
+/** CodeView type leaf kinds (cvinfo.h numbering) that the converter reads or must step over. */
+export const LF = {
+  MODIFIER: 0x1001,
+  POINTER: 0x1002,
+  ARRAY_ST: 0x1003,
+  CLASS_ST: 0x1004,
+  STRUCTURE_ST: 0x1005,
+  UNION_ST: 0x1006,
+  ENUM_ST: 0x1007,
+  PROCEDURE: 0x1008,
+  MFUNCTION: 0x1009,
+  ARGLIST: 0x1201,
+  FIELDLIST: 0x1203,
+  BITFIELD: 0x1205,
+  METHODLIST: 0x1206,
+  BCLASS: 0x1400,
+  VBCLASS: 0x1401,
+  IVBCLASS: 0x1402,
+  FRIENDFCN_ST: 0x1403,
+  INDEX: 0x1404,
+  MEMBER_ST: 0x1405,
+  STMEMBER_ST: 0x1406,
+  METHOD_ST: 0x1407,
+  NESTTYPE_ST: 0x1408,
+  VFUNCTAB: 0x1409,
+  FRIENDCLS: 0x140a,
+  ONEMETHOD_ST: 0x140b,
+  VFUNCOFF: 0x140c,
+  NESTTYPEEX_ST: 0x140d,
+  MEMBERMODIFY_ST: 0x140e,
+  ENUMERATE_ST: 0x0403,
+  ENUMERATE: 0x1502,
+  ARRAY: 0x1503,
+  CLASS: 0x1504,
+  STRUCTURE: 0x1505,
+  UNION: 0x1506,
+  ENUM: 0x1507,
+  FRIENDFCN: 0x150c,
+  MEMBER: 0x150d,
+  STMEMBER: 0x150e,
+  METHOD: 0x150f,
+  NESTTYPE: 0x1510,
+  ONEMETHOD: 0x1511,
+  NESTTYPEEX: 0x1512,
+  MEMBERMODIFY: 0x1513,
+  STRIDED_ARRAY: 0x1516,
+  INTERFACE: 0x1519,
+  BINTERFACE: 0x151a,
+  CLASS_VS19: 0x1608,
+  STRUCTURE_VS19: 0x1609,
+} as const;
+
+/** Records below this kind are the pre-VC7 `_ST` forms whose names are length-prefixed. */
+export const LF_ST_MAX = 0x1500;
+
+/** Bits of the `property` word of class/struct/union/enum records. */
+export const PROP_FWDREF = 0x80;
+export const PROP_HAS_UNIQUE_NAME = 0x200;
+
+/** Symbol record kinds (DBI symbol record stream and module streams). */
+export const S = {
+  PUB32: 0x110e,
+  LDATA32: 0x110c,
+  GDATA32: 0x110d,
+  LPROC32: 0x110f,
+  GPROC32: 0x1110,
+  LTHREAD32: 0x1112,
+  GTHREAD32: 0x1113,
+  PROCREF: 0x1125,
+  DATAREF: 0x1126,
+  LPROCREF: 0x1127,
+  LPROC32_ID: 0x1146,
+  GPROC32_ID: 0x1147,
+  CONSTANT: 0x1107,
+  UDT: 0x1108,
+} as const;
