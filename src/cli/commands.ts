@@ -7,6 +7,7 @@ import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
 import { handlesCommand } from './handles.js';
 import { infoCommand } from './info.js';
+import { layoutsCommand } from './layouts.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   vadsCommand(program);
   handlesCommand(program);
   vaddumpCommand(program);
+  layoutsCommand(program);
 }
