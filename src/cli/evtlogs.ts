@@ -7,6 +7,7 @@ import { carveEvtx } from '../evtlog/evtx/carve.js';
 import { CHUNK_SIZE } from '../evtlog/evtx/layout.js';
 import { parseEvtx } from '../evtlog/evtx/parser.js';
 import { repairEvtx } from '../evtlog/evtx/repair.js';
+import { recordsPastHoles } from '../evtlog/evtx-holes.js';
 import {
   evtKey,
   evtRow,
@@ -14,6 +15,7 @@ import {
   evtxRow,
   LOG_RECORD_COLUMNS,
   type LogRecordRow,
+  plausibleEvtx,
   ResidentRanges,
 } from '../evtlog/log-records.js';
 import { carveMemory } from '../evtlog/memory-carve.js';
@@ -221,7 +223,7 @@ export function runEvtlogs(ctx: WinContext, o: { output: string; carve?: boolean
       extras++;
     }
     for (const { record: r, key } of c.evtx) {
-      if (evtxSeen.has(key)) continue;
+      if (evtxSeen.has(key) || !plausibleEvtx(r)) continue;
       const ch = r.json?.Channel ?? null;
       const log = (ch && logOfChannel.get(ch)) ?? ch ?? 'unattributed';
       records.push(evtxRow(r, log, 'carved', !r.incomplete));
@@ -355,6 +357,7 @@ function extractLog(
     const parsed = parseEvtx(bytes);
     const seenHere = new Set<string>();
     const take = (r: Parameters<typeof evtxKey>[0]) => {
+      if (!plausibleEvtx(r)) return;
       const k = evtxKey(r, bytes, r.offset);
       if (seenHere.has(k) || evtxSeen.has(k)) return;
       seenHere.add(k);
@@ -365,8 +368,11 @@ function extractLog(
     for (const ch of parsed.chunks)
       if (ch.status !== 'empty' && ch.status !== 'bad-magic' && (!ch.headerCrcOk || !ch.dataCrcOk))
         s.crcFailures++;
-    // Chunks whose header page is missing are skipped by the parser; their records are still in the file.
+    // Chunks whose header page is missing are skipped by the parser, and a chunk walk stops at a zero-filled
+    // page: the records past the holes are still in the file.
     for (const r of carveEvtx(bytes).records) take(r);
+    const known = new Set(records.filter((r) => r.log === log).map((r) => Number.parseInt(r.offset, 16)));
+    for (const r of recordsPastHoles(bytes, known)) take(r);
     s.warnings.push(...parsed.warnings.items.slice(0, 50));
     if (bytes.length > 0x1000 && (bytes.length - 0x1000) % CHUNK_SIZE !== 0)
       s.warnings.push(`size ${bytes.length} is not a header plus whole chunks`);

@@ -56,6 +56,16 @@ export function evtxKey(r: EvtxRecord, bytes: Uint8Array, at: number): string {
   return `${r.recordId}:${r.written}:${crc32(bytes.subarray(Math.min(at + 24, end), end))}`;
 }
 
+/**
+ * An EVTX record whose id is 0 or whose write time is outside 1990..2100 is framing that matched by chance (a
+ * record magic at a page end followed by an unrelated page), not a record.
+ */
+export function plausibleEvtx(r: EvtxRecord): boolean {
+  if (!(r.recordId > 0) || !r.written) return false;
+  const y = Number(r.written.slice(0, 4));
+  return y >= 1990 && y <= 2100;
+}
+
 export function evtRow(
   r: EvtRecord,
   log: string,
@@ -119,7 +129,9 @@ export function evtxRow(
     channel: j?.Channel ?? null,
     data: Object.keys(data).length ? JSON.stringify(data) : '',
     offset: `0x${r.offset.toString(16)}`,
-    complete: complete && j !== null && r.warnings.length === 0,
+    // A template read from zero-filled bytes can render to an empty event without complaint: no EventID means
+    // the rendering is not the record's.
+    complete: complete && j !== null && j.EventID !== null && r.warnings.length === 0,
   };
 }
 
