@@ -13,6 +13,7 @@ import { LOG_RECORD_COLUMNS, type LogRecordRow } from '../evtlog/log-records.js'
 import { resolveContent } from '../forge/content.js';
 import { forgeImage, type Manifest, presetScenario } from '../forge/index.js';
 import { Rng } from '../forge/rng.js';
+import { skipWithoutShared } from '../testing/shared.js';
 import { runEvtlogs } from './evtlogs.js';
 import { openWindows } from './windows-session.js';
 
@@ -136,14 +137,18 @@ function scenario(preset: string, expectHost: RegExp) {
   };
 }
 
-test('evtlogs xp-eventlog: services.exe, every recoverable record including the deleted SecEvent.Evt', async () => {
+// The forge needs the kernel structure layouts of ../shared (corpus/isf, isf-x86) to build these images.
+const skipXp = skipWithoutShared('corpus', 'isf-x86');
+const skipX64 = skipWithoutShared('corpus', 'isf');
+
+test('evtlogs xp-eventlog: services.exe, every recoverable record including the deleted SecEvent.Evt', { skip: skipXp }, async () => {
   await scenario('xp-eventlog', /^services\.exe 652$/)();
 });
 
-test('evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record', async () => {
+test('evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record', { skip: skipX64 }, async () => {
   await scenario('win7-eventlog', /^svchost\.exe 1096$/)();
 });
 
-test('evtlogs win10-eventlog: the EventLog svchost, every recoverable .evtx record', async () => {
+test('evtlogs win10-eventlog: the EventLog svchost, every recoverable .evtx record', { skip: skipX64 }, async () => {
   await scenario('win10-eventlog', /^svchost\.exe 1096$/)();
 });
