@@ -141,14 +141,20 @@ function scenario(preset: string, expectHost: RegExp) {
 const skipXp = skipWithoutShared('corpus', 'isf-x86');
 const skipX64 = skipWithoutShared('corpus', 'isf');
 
-test('evtlogs xp-eventlog: services.exe, every recoverable record including the deleted SecEvent.Evt', { skip: skipXp }, async () => {
+test('evtlogs xp-eventlog: services.exe, every recoverable record including the deleted SecEvent.Evt', {
+  skip: skipXp,
+}, async () => {
   await scenario('xp-eventlog', /^services\.exe 652$/)();
 });
 
-test('evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record', { skip: skipX64 }, async () => {
+test('evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record', {
+  skip: skipX64,
+}, async () => {
   await scenario('win7-eventlog', /^svchost\.exe 1096$/)();
 });
 
-test('evtlogs win10-eventlog: the EventLog svchost, every recoverable .evtx record', { skip: skipX64 }, async () => {
+test('evtlogs win10-eventlog: the EventLog svchost, every recoverable .evtx record', {
+  skip: skipX64,
+}, async () => {
   await scenario('win10-eventlog', /^svchost\.exe 1096$/)();
 });

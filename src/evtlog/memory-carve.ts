@@ -48,39 +48,51 @@ export function carveMemory(mem: PhysicalMemory, opts: MemoryCarveOptions = {}):
   let tailLen = 0;
   let tailEnd = -1;
   let done = 0;
-  for (const b of mem.scan(block)) {
-    const n = b.bytes.length;
-    if (evtCarver) {
-      for (const r of evtCarver.push(b.bytes, b.addr)) {
-        const k = evtKey(r);
-        if (!evtSeen.has(k)) {
-          evtSeen.add(k);
-          evt.push(r);
-        }
-      }
-    }
-    if (opts.evtx !== false) {
-      // The previous block's last chunk-size bytes go in front when the blocks are contiguous.
-      const keep = tailEnd === b.addr ? tailLen : 0;
-      const buf = work.subarray(0, keep + n);
-      buf.set(b.bytes, keep);
-      const baseAddr = b.addr - keep;
-      const res = carveEvtx(buf, baseAddr);
-      chunks += res.chunks.filter((c) => c.offset >= b.addr).length;
-      for (const r of res.records) {
-        // Records wholly inside the overlap were seen with the previous block.
-        if (r.offset + r.size <= b.addr) continue;
-        const k = evtxKey(r, buf, r.offset - baseAddr);
-        if (evtxSeen.has(k)) continue;
-        evtxSeen.add(k);
-        evtx.push({ record: r, key: k });
-      }
-      tailLen = Math.min(overlap, buf.length);
-      work.copyWithin(0, buf.length - tailLen, buf.length);
-      tailEnd = b.addr + n;
-    }
-    done += n;
-    opts.onProgress?.(done);
+  // Most candidates in random memory fail to decode, and the Binary XML reader reports that by throwing: without
+  // stack traces a failure costs a fraction of what it would (restored below).
+  const stackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    carveBlocks();
+  } finally {
+    Error.stackTraceLimit = stackLimit;
   }
   return { evt, evtx, bytes: done, seconds: (performance.now() - t0) / 1000, chunks };
+
+  function carveBlocks(): void {
+    for (const b of mem.scan(block)) {
+      const n = b.bytes.length;
+      if (evtCarver) {
+        for (const r of evtCarver.push(b.bytes, b.addr)) {
+          const k = evtKey(r);
+          if (!evtSeen.has(k)) {
+            evtSeen.add(k);
+            evt.push(r);
+          }
+        }
+      }
+      if (opts.evtx !== false) {
+        // The previous block's last chunk-size bytes go in front when the blocks are contiguous.
+        const keep = tailEnd === b.addr ? tailLen : 0;
+        const buf = work.subarray(0, keep + n);
+        buf.set(b.bytes, keep);
+        const baseAddr = b.addr - keep;
+        const res = carveEvtx(buf, baseAddr);
+        chunks += res.chunks.filter((c) => c.offset >= b.addr).length;
+        for (const r of res.records) {
+          // Records wholly inside the overlap were seen with the previous block.
+          if (r.offset + r.size <= b.addr) continue;
+          const k = evtxKey(r, buf, r.offset - baseAddr);
+          if (evtxSeen.has(k)) continue;
+          evtxSeen.add(k);
+          evtx.push({ record: r, key: k });
+        }
+        tailLen = Math.min(overlap, buf.length);
+        work.copyWithin(0, buf.length - tailLen, buf.length);
+        tailEnd = b.addr + n;
+      }
+      done += n;
+      opts.onProgress?.(done);
+    }
+  }
 }
