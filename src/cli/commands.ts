@@ -17,13 +17,13 @@ export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);
   evtCommand(program);
+  evtxCommand(program);
   symbolsCommand(program);
   forgeCommand(program);
   psCommand(program);
   mapsCommand(program);
   filesCommand(program);
   extractCommand(program);
-  evtxCommand(program);
   vadsCommand(program);
   evtlogsCommand(program);
 }

@@ -58,7 +58,9 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
       'data_hex',
       'offset',
       'recovered',
+      'partial',
     ]);
+    assert.equal(json[0].partial, false);
     assert.equal(json[0].event_id, 7000);
     assert.equal(json[0].event_identifier, '0xc0001b58');
     assert.equal(json[0].event_type, 'error');
@@ -82,6 +84,33 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
 
     const carved = run(path, '--carve', '--json').stdout.trim().split('\n');
     assert.equal(carved.length, 3);
+
+    // A page map beside the file (as `memdig` writes for extracted files): records on missing pages are partial.
+    writeFileSync(
+      `${path}.json`,
+      JSON.stringify({
+        format: 'memdig-extracted-file/1',
+        pages: [
+          { offset: 0, length: 0x40, resident: false },
+          { offset: 0x40, length: 0xfc0, resident: true },
+        ],
+      }),
+    );
+    const withMap = run(path, '--json');
+    assert.deepEqual(
+      withMap.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).partial),
+      [true, false],
+    );
+    assert.match(withMap.stderr, /64 bytes missing/);
+    const twice = join(dir, 'twice.bin');
+    writeFileSync(twice, Buffer.concat([file, file]));
+    assert.equal(run(twice, '--carve', '--json').stdout.trim().split('\n').length, 6);
+    assert.equal(run(twice, '--carve', '--json', '--unique').stdout.trim().split('\n').length, 3);
+    const noMap = run(path, '--json', '--no-manifest').stdout.trim().split('\n');
+    assert.equal(JSON.parse(noMap[0]!).partial, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EvtRecordCarver } from '../evtlog/evt/carve.js';
+import { evtRecordKey } from '../evtlog/evt/dedupe.js';
 import { readEvtFile } from '../evtlog/evt/parse.js';
 import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
@@ -32,6 +34,7 @@ export const EVT_COLUMNS: Column[] = [
   { key: 'data_hex', format: clip(34) },
   { key: 'offset', right: true, format: (v) => (typeof v === 'number' ? hex(v) : '-') },
   { key: 'recovered' },
+  { key: 'partial' },
 ];
 
 export function evtRow(r: EvtRecord): Row {
@@ -50,12 +53,32 @@ export function evtRow(r: EvtRecord): Row {
     data_hex: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString('hex'),
     offset: r.offset,
     recovered: r.recovered,
+    // Truncated, partly overwritten, or touching bytes the source did not have: fields may be wrong.
+    partial: !r.complete || r.missingBytes,
   };
 }
 
 interface EvtOptions extends FormatOptions {
   recovered?: boolean;
   carve?: boolean;
+  manifest?: string | false;
+  unique?: boolean;
+}
+
+/**
+ * The missing byte ranges of a file memdig extracted from memory, from the manifest written beside it
+ * (`<file>.json`, format memdig-extracted-file/1). Null when there is none.
+ */
+export function missingFromManifest(path: string): Array<{ offset: number; length: number }> | null {
+  if (!existsSync(path)) return null;
+  let doc: { format?: string; pages?: Array<{ offset: number; length: number; resident: boolean }> };
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new MemdigError(`cannot read the page map ${path}: ${(e as Error).message}`);
+  }
+  if (doc.format !== 'memdig-extracted-file/1' || !Array.isArray(doc.pages)) return null;
+  return doc.pages.filter((p) => !p.resident).map((p) => ({ offset: p.offset, length: p.length }));
 }
 
 const CARVE_BLOCK = 16 << 20;
@@ -69,7 +92,13 @@ export function evtCommand(program: Command): void {
       )
       .argument('<file>', '.evt file (or, with --carve, any file: a dump, an extracted file with holes)')
       .option('--recovered', 'also list records recovered from slack (outside the live part of the log)')
-      .option('--carve', 'ignore the log structure: find every EVT record by signature anywhere in the file'),
+      .option('--carve', 'ignore the log structure: find every EVT record by signature anywhere in the file')
+      .option(
+        '--manifest <file.json>',
+        'page map of a file extracted from memory (default: <file>.json when present); records on missing pages are marked partial',
+      )
+      .option('--no-manifest', 'ignore any page map beside the file')
+      .option('--unique', 'with --carve: list each record once when the file holds several identical copies'),
   ).action((file: string, o: EvtOptions) => {
     const warn = (s: string) => process.stderr.write(`memdig: ${s}\n`);
     const open = () => {
@@ -93,9 +122,18 @@ export function evtCommand(program: Command): void {
         // One streaming path for every size: a dump is read block by block, records across blocks included.
         const carver = new EvtRecordCarver();
         const block = Buffer.allocUnsafe(Math.min(CARVE_BLOCK, Math.max(1, reader.size)));
+        // The set grows with the number of distinct records, not with the bytes scanned.
+        const seen = o.unique ? new Set<string>() : null;
         for (let pos = 0; pos < reader.size; pos += block.length) {
           const got = reader.direct(pos, block, 0, Math.min(block.length, reader.size - pos));
-          for (const r of carver.push(block.subarray(0, got), pos)) out.add(evtRow(r));
+          for (const r of carver.push(block.subarray(0, got), pos)) {
+            if (seen) {
+              const k = evtRecordKey(r);
+              if (seen.has(k)) continue;
+              seen.add(k);
+            }
+            out.add(evtRow(r));
+          }
         }
         carver.finish();
         if (carver.dropped) warn(`${carver.dropped} record start(s) could not be completed`);
@@ -106,7 +144,14 @@ export function evtCommand(program: Command): void {
       }
       return;
     }
-    const log = readEvtFile(file, { recovered: !!o.recovered });
+    const manifestPath = o.manifest === false ? null : (o.manifest ?? `${file}.json`);
+    const missing = manifestPath ? missingFromManifest(manifestPath) : null;
+    if (o.manifest && !missing) throw new MemdigError(`${o.manifest}: not a memdig extracted-file manifest`);
+    if (missing) {
+      const bytes = missing.reduce((a, g) => a + g.length, 0);
+      warn(`page map ${manifestPath}: ${bytes} bytes missing in ${missing.length} range(s)`);
+    }
+    const log = readEvtFile(file, { recovered: !!o.recovered, missing: missing ?? undefined });
     if (!log.header && !log.eof && log.records.length === 0)
       throw new FormatError(
         'evt',

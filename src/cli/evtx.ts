@@ -1,23 +1,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { carveEvtx } from '../evtlog/evtx/carve.js';
-import type { EvtxRecord } from '../evtlog/evtx/parser.js';
+import { CARVE_OVERLAP, type CarveResult, EvtxCarver } from '../evtlog/evtx/carve.js';
+import type { EvtxOptions, EvtxRecord } from '../evtlog/evtx/parser.js';
 import { parseEvtx } from '../evtlog/evtx/parser.js';
 import { repairEvtx } from '../evtlog/evtx/repair.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import type { Column, Row } from '../output/render.js';
+import { FileReader } from '../sources/file-reader.js';
 import { MemdigError } from '../util/errors.js';
 
-const COLUMNS: Column[] = [
+/** Stable column names: scripts rely on them. `data` is the EventData/UserData object as JSON. */
+export const EVTX_COLUMNS: Column[] = [
   { key: 'record_id', right: true, type: 'integer', indexed: true },
   { key: 'time_created', bodyfile: 'crtime', indexed: true },
   { key: 'event_id', right: true, type: 'integer', indexed: true },
-  { key: 'level', right: true },
-  { key: 'provider' },
+  { key: 'level', right: true, type: 'integer' },
+  { key: 'provider', indexed: true },
   { key: 'channel' },
   { key: 'computer' },
-  { key: 'chunk', right: true },
-  { key: 'offset', right: true },
+  { key: 'chunk', right: true, type: 'integer' },
+  { key: 'offset', right: true, type: 'integer' },
   { key: 'data', format: (v) => (v === null || v === undefined ? '-' : String(v).slice(0, 120)) },
 ];
 
@@ -28,7 +30,7 @@ interface EvtxCliOptions extends FormatOptions {
   warnings?: boolean;
 }
 
-function row(r: EvtxRecord): Row {
+export function evtxRow(r: EvtxRecord): Row {
   const j = r.json;
   const payload = j ? (j.EventData ?? j.UserData ?? null) : null;
   return {
@@ -69,14 +71,15 @@ export function evtxCommand(program: Command): void {
       if (e.code === 'EPIPE') process.exit(0);
       throw e;
     });
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new MemdigError(`cannot read ${file}: ${(e as Error).message}`);
-    }
+    const read = (): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        throw new MemdigError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+    };
     if (o.repair) {
-      const { bytes: fixed, report } = repairEvtx(bytes);
+      const { bytes: fixed, report } = repairEvtx(read());
       writeFileSync(o.repair, fixed);
       process.stderr.write(
         `${o.repair}: ${report.chunksWritten} chunk(s) of ${report.chunksFound} found, ${report.records} record(s)${report.firstRecordId === null ? '' : ` (${report.firstRecordId}..${report.lastRecordId})`}\n`,
@@ -87,13 +90,22 @@ export function evtxCommand(program: Command): void {
     const warnings: string[] = [];
     let records: Iterable<EvtxRecord>;
     let summary: () => string;
+    let size = 0;
     if (o.carve) {
-      const res = carveEvtx(bytes, 0, { xml: o.xml });
-      records = res.records;
-      warnings.push(...res.warnings);
+      const totals = { chunks: 0, records: 0, orphans: 0, incomplete: 0, duplicates: 0 };
+      records = carveFile(file, { xml: o.xml }, (res) => {
+        totals.chunks += res.chunks.length;
+        totals.records += res.records.length;
+        totals.orphans += res.orphans;
+        totals.incomplete += res.incomplete;
+        totals.duplicates += res.duplicates;
+        warnings.push(...res.warnings);
+      });
       summary = () =>
-        `carved ${res.chunks.length} chunk(s), ${res.records.length} record(s) (${res.orphans} orphan, ${res.incomplete} incomplete, ${res.duplicates} duplicate(s) dropped)`;
+        `carved ${totals.chunks} chunk(s), ${totals.records} record(s) (${totals.orphans} orphan, ${totals.incomplete} incomplete, ${totals.duplicates} duplicate(s) dropped)`;
     } else {
+      const bytes = read();
+      size = bytes.length;
       const log = parseEvtx(bytes, { xml: o.xml });
       records = log;
       summary = () => {
@@ -108,21 +120,42 @@ export function evtxCommand(program: Command): void {
     if (o.xml) {
       for (const r of records) process.stdout.write(r.xml ?? '');
     } else {
-      const output = new Output(o, { path: file, format: 'evtx' });
-      try {
-        output.write(
-          {
-            name: 'evtx_records',
-            columns: COLUMNS,
-            bodyName: (r) => `[evtx] ${r.provider} event ${r.event_id} record ${r.record_id}`,
-          },
-          Array.from(records, row),
-        );
-      } finally {
-        output.close();
-      }
+      const output = new Output(o, { path: file, size: size || undefined, format: 'evtx' });
+      const out = output.sink({
+        name: 'evtx_records',
+        columns: EVTX_COLUMNS,
+        bodyName: (r) => `[evtx] ${r.provider} event ${r.event_id} record ${r.record_id}`,
+      });
+      for (const r of records) out.add(evtxRow(r));
+      out.end();
+      output.close();
     }
     process.stderr.write(`${summary()}\n`);
     if (o.warnings) for (const m of warnings) process.stderr.write(`warning: ${m}\n`);
   });
+}
+
+const CARVE_BLOCK = 64 << 20;
+
+/** Carves a file of any size in overlapping blocks, yielding records as each block is done. */
+function* carveFile(
+  file: string,
+  opts: EvtxOptions,
+  onBlock: (r: CarveResult) => void,
+): Generator<EvtxRecord> {
+  const reader = new FileReader(file);
+  try {
+    const carver = new EvtxCarver(opts);
+    const block = Buffer.allocUnsafe(Math.min(CARVE_BLOCK, reader.size));
+    for (let pos = 0; pos < reader.size; pos += CARVE_BLOCK - CARVE_OVERLAP) {
+      const got = reader.direct(pos, block, 0, Math.min(block.length, reader.size - pos));
+      const final = pos + got >= reader.size;
+      const res = carver.carve(block.subarray(0, got), pos, final);
+      onBlock(res);
+      yield* res.records;
+      if (final) break;
+    }
+  } finally {
+    reader.close();
+  }
 }

@@ -1,6 +1,6 @@
 import { IsfTypes } from '../linux/isf-types.js';
 import { LinuxKernel } from '../linux/kernel.js';
-import { detectOs } from '../os/detect.js';
+import { detectRegistered } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import type { PhysicalMemory } from '../sources/source.js';
 import { createSpace } from '../translate/index.js';
@@ -22,7 +22,7 @@ export function openLinuxAnalysis(
 ): { mem: PhysicalMemory; kernel: LinuxKernel; warnings: Warnings } {
   const mem = openPhysical(dump);
   try {
-    const os = detectOs(mem);
+    const os = detectRegistered(mem);
     if (os && os.os !== 'linux') {
       throw new MemdigError(`${command}: ${os.description} dumps are not supported by this command yet`);
     }

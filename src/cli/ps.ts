@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { bootTimeNs } from '../linux/boottime.js';
-import { listTasks } from '../linux/tasks.js';
+import { listTasks, stateLetter } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
 import { windowsPs } from './windows-ps.js';
@@ -33,6 +33,7 @@ export function psCommand(program: Command): void {
           { key: 'tgid', right: true },
           { key: 'uid', right: true },
           { key: 'comm' },
+          { key: 'state' },
           { key: 'kernel_thread', title: 'kthread' },
           { key: 'start' },
           { key: 'dtb' },
@@ -49,6 +50,7 @@ export function psCommand(program: Command): void {
           tgid: t.tgid,
           uid: t.uid,
           comm: t.comm,
+          state: stateLetter(t.state, t.exitState),
           kernel_thread: t.kernelThread,
           start,
           dtb: t.dtb >= 0 ? `0x${t.dtb.toString(16)}` : null,

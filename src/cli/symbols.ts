@@ -49,7 +49,9 @@ export function symbolsCommand(program: Command): void {
     .requiredOption('--age <n>', 'PDB age (decimal, or 0x-prefixed hex)')
     .option('-s, --symbols-dir <dir>', 'symbol directory (Volatility layout)', defaultSymbolDir())
     .option('--server <url>', `symbol server, repeatable (default ${MICROSOFT_SYMBOL_SERVER})`, collect, [])
+    .option('--pdb-cache <dir>', 'where downloaded PDBs are kept (default: <symbols-dir>/pdb-cache)')
     .option('--offline', 'use only the local caches; never touch the network')
+    .option('--max-size <MiB>', 'largest download accepted', '1024')
     .option('--timeout <seconds>', 'per-attempt timeout', '60')
     .option('--retries <n>', 'extra attempts after a transient failure', '2')
     .action(
@@ -60,6 +62,8 @@ export function symbolsCommand(program: Command): void {
         symbolsDir: string;
         server: string[];
         offline?: boolean;
+        pdbCache?: string;
+        maxSize: string;
         timeout: string;
         retries: string;
       }) => {
@@ -67,12 +71,16 @@ export function symbolsCommand(program: Command): void {
         const timeout = Number(o.timeout);
         if (!Number.isInteger(age) || age < 0) throw new MemdigError(`--age ${o.age} is not a whole number`);
         if (!(timeout > 0)) throw new MemdigError(`--timeout ${o.timeout} is not a positive number`);
+        const maxMiB = Number(o.maxSize);
+        if (!(maxMiB > 0)) throw new MemdigError(`--max-size ${o.maxSize} is not a positive number`);
         const r = await fetchSymbols(
           { pdb: o.pdb, guid: o.guid, age },
           {
             symbolDir: o.symbolsDir,
             servers: o.server,
             offline: o.offline,
+            pdbCacheDir: o.pdbCache,
+            maxBytes: Math.floor(maxMiB * 1048576),
             timeoutMs: timeout * 1000,
             retries: Number(o.retries) || 0,
             log: (l) => process.stderr.write(`${l}\n`),

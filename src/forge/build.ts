@@ -238,14 +238,19 @@ export class Builder {
     typeName: string,
     structType: string,
     tag: string,
-    opts: { name?: string; size?: number } = {},
+    opts: { name?: string; size?: number; quota?: boolean } = {},
   ): Obj {
     const align = this.np.align;
     const bodySize = Math.ceil((opts.size ?? this.L.size(structType)) / align) * align;
     const nameInfo = opts.name ? Math.ceil(this.L.size('_OBJECT_HEADER_NAME_INFO') / align) * align : 0;
+    // Quota info sits below name info (optional headers stack downwards in InfoMask bit order).
+    const quotaSize = this.L.hasType('_OBJECT_HEADER_QUOTA_INFO')
+      ? this.L.size('_OBJECT_HEADER_QUOTA_INFO')
+      : this.ps * 4;
+    const quotaInfo = opts.quota ? Math.ceil(quotaSize / align) * align : 0;
     const bodyOff = this.L.off('_OBJECT_HEADER', 'Body');
-    const block = this.np.alloc(tag, nameInfo + bodyOff + bodySize);
-    const header = block.data + nameInfo;
+    const block = this.np.alloc(tag, quotaInfo + nameInfo + bodyOff + bodySize);
+    const header = block.data + quotaInfo + nameInfo;
     const body = header + bodyOff;
     const h = this.s('_OBJECT_HEADER', bodyOff);
     h.set('PointerCount', 1).set('HandleCount', 0);
@@ -253,19 +258,20 @@ export class Builder {
     if (this.family === 'xp') {
       if (t) h.ptr('Type', t.va);
       if (nameInfo) h.set('NameInfoOffset', nameInfo);
+      if (quotaInfo) h.set('QuotaInfoOffset', nameInfo + quotaInfo);
     } else {
       const idx = t?.index ?? 0;
       const stored =
         this.family === 'win10' ? (idx ^ (Math.floor(header / 256) & 0xff) ^ this.cookie) & 0xff : idx;
       h.set('TypeIndex', stored);
-      if (nameInfo) h.set('InfoMask', 0x02);
+      h.set('InfoMask', (nameInfo ? 0x02 : 0) | (quotaInfo ? 0x08 : 0));
     }
     this.kmem.write(header, h.bytes);
     if (opts.name) {
       const buf = this.allocString(opts.name);
       const n = this.s('_OBJECT_HEADER_NAME_INFO');
       n.ustr('Name', opts.name.length * 2, opts.name.length * 2 + 2, buf);
-      this.kmem.write(block.data, n.bytes);
+      this.kmem.write(block.data + quotaInfo, n.bytes);
     }
     return { header, body };
   }
@@ -464,6 +470,11 @@ export class Builder {
       tdv.setUint32(i * 4, base[i & 7]! | (i >= 8 && (i & 7) !== 0 ? extra : 0), true);
     }
     this.kmem.write(this.sym('MmProtectToValue'), tbl);
+    if (this.family === 'xp' && this.hasSym('ObpObjectTypes')) {
+      // XP's type table: pointers to the type objects by index, [0] empty.
+      const tt = this.sym('ObpObjectTypes');
+      for (const t of this.types.values()) this.kmem.writePtr(tt + t.index * ps, t.va, ps);
+    }
     if (this.family !== 'xp') {
       // ObTypeIndexTable: pointers to the type objects, contiguous from index 1.
       const tt = this.sym('ObTypeIndexTable');
@@ -550,7 +561,7 @@ export class Builder {
     const d = this.createObject('Device', '_DEVICE_OBJECT', this.tagFor('Devi'), { name: 'HarddiskVolume1' });
     const s = this.s('_DEVICE_OBJECT');
     s.set('Type', 3).set('Size', this.L.size('_DEVICE_OBJECT')).set('DeviceType', 7);
-    s.set('ReferenceCount', 1, true).set('StackSize', 8, true).set('SectorSize', 512, true);
+    s.set('ReferenceCount', 1, true).set('StackSize', 8, true);
     this.kmem.write(d.body, s.bytes);
     this.device = d;
   }
@@ -571,7 +582,7 @@ export class Builder {
   private buildFile(spec: FileSpec): FileRec {
     const content = resolveContent(spec.content, spec.path, this.rng.fork(`content:${spec.path}`));
     const pages = Math.max(1, Math.ceil(content.size / PAGE));
-    const fo = this.createObject('File', '_FILE_OBJECT', this.tagFor('File'));
+    const fo = this.createObject('File', '_FILE_OBJECT', this.tagFor('File'), { quota: true });
     const f: FileRec = {
       spec,
       content,
@@ -718,7 +729,7 @@ export class Builder {
       .ptr('ControlArea', ca)
       .set('TotalNumberOfPtes', n)
       .set('SizeOfSegment', n * PAGE);
-    seg.ptr('PrototypePte', bases[0]!).set('NonExtendedPtes', n, true);
+    seg.ptr('PrototypePte', bases[0]!);
     if (this.family === 'xp')
       this.kmem.write(segment, seg.bytes.subarray(0, this.L.off('_SEGMENT', 'ThePtes')));
     else this.kmem.write(segment, seg.bytes);

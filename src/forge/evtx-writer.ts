@@ -43,24 +43,55 @@ function u32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 }
 
-/** Binary XML for <Event>text</Event>; the element name is inline at chunk offset `at` + 10. */
-function binXml(at: number, text: string): number[] {
+/**
+ * Binary XML for one record: fragment header, a template instance whose definition follows inline (template
+ * <Event>%1</Event>: element with its name inline, substitution 0 of type string), the substitution array with the record's text, and end of stream. `at` is the chunk-relative offset where this binary XML starts.
+ */
+function binXml(at: number, text: string, templateId: number): number[] {
   const name = 'Event';
   const nameStruct = [...u32(0), ...u16(0), ...u16(name.length), ...utf16(name), 0, 0];
-  const value = [0x05, 0x01, ...u16(text.length), ...utf16(text)];
-  const elemBody = [...nameStruct, 0x02, ...value, 0x04];
-  // fragment header (4) + open-start token (1) + dependency id (2) + data size (4) + name offset (4)
-  const nameOffset = at + 4 + 1 + 2 + 4 + 4;
-  return [
+  // Element inside the template: after its size field come name offset, name, close-start, substitution, end.
+  const elemAfterSize = 4 + nameStruct.length + 1 + 4 + 1;
+  const defAt = at + 4 + 10; // fragment header + template instance header
+  const dataAt = defAt + 24; // template definition header
+  const elemNameOffset = dataAt + 4 + 1 + 2 + 4 + 4;
+  const tmplData = [
     0x0f,
     0x01,
     0x01,
     0x00,
     0x01,
     ...u16(0xffff),
-    ...u32(elemBody.length + 4),
-    ...u32(nameOffset),
-    ...elemBody,
+    ...u32(elemAfterSize),
+    ...u32(elemNameOffset),
+    ...nameStruct,
+    0x02,
+    0x0d,
+    ...u16(0),
+    0x01,
+    0x04,
+    0x00,
+  ];
+  const guid = [...u32(templateId), 0x4d, 0x44, 0x46, 0x47, 0x66, 0x6f, 0x72, 0x67, 0x65, 0x65, 0x76, 0x74];
+  const value = utf16(text);
+  return [
+    0x0f,
+    0x01,
+    0x01,
+    0x00,
+    0x0c,
+    0x01,
+    ...u32(templateId),
+    ...u32(defAt),
+    ...u32(0),
+    ...guid,
+    ...u32(tmplData.length),
+    ...tmplData,
+    ...u32(1),
+    ...u16(value.length),
+    0x01,
+    0x00,
+    ...value,
     0x00,
   ];
 }
@@ -76,7 +107,7 @@ export function buildEvtx(spec: EvtxSpec, rng: Rng): Uint8Array {
     let last = 0;
     for (;;) {
       const text = `${spec.channel} record ${recordId} on ${spec.computer} #${rng.u32().toString(16)}`;
-      const body = binXml(off + 24, text);
+      const body = binXml(off + 24, text, 0x4d440000 + c);
       const size = Math.ceil((24 + body.length + 4) / 8) * 8;
       if (off + size > CHUNK) break;
       const r = base + off;

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
 import { sharedPath } from '../testing/shared.js';
 import { MemdigError } from '../util/errors.js';
@@ -197,40 +198,62 @@ function repoRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** The built-in tables, when that folder exists and lists this identity. */
-function builtinPath(ref: LayoutRef): string | null {
+/** The built-in tables (data/layouts/index.json: {format, kernels: [{pdb, guid, age, layout, symbols}]}). */
+function builtinIsf(ref: LayoutRef): { isf: Isf; source: string } | null {
   const dir = process.env.MEMDIG_LAYOUTS ?? join(repoRoot(), 'data', 'layouts');
   const index = join(dir, 'index.json');
   if (!existsSync(index)) return null;
   try {
-    const idx = JSON.parse(readFileSync(index, 'utf8')) as unknown;
-    const want = `${ref.guid}-${ref.age}`.toUpperCase();
-    const entries: unknown[] = Array.isArray(idx)
-      ? idx
-      : Object.entries(idx as Record<string, unknown>).map(([k, v]) =>
-          typeof v === 'string' ? { key: k, file: v } : { key: k, ...(v as object) },
-        );
-    for (const e of entries) {
-      const o = e as Record<string, unknown>;
-      const id =
-        `${String(o.key ?? '')} ${String(o.guid ?? o.GUID ?? '')}-${String(o.age ?? '')}`.toUpperCase();
-      if (
-        (id.includes(want) || id.includes(`${ref.guid}${ref.age}`.toUpperCase())) &&
-        typeof o.file === 'string'
-      ) {
-        const p = join(dir, o.file);
-        if (existsSync(p)) return p;
-      }
-    }
+    const idx = JSON.parse(readFileSync(index, 'utf8')) as {
+      kernels?: { pdb: string; guid: string; age: number; layout: string; symbols?: Isf['symbols'] }[];
+    };
+    const k = idx.kernels?.find(
+      (e) => e.guid.toUpperCase() === ref.guid && e.age === ref.age && e.pdb.toLowerCase() === ref.pdbName,
+    );
+    if (!k) return null;
+    const p = join(dir, k.layout);
+    if (!existsSync(p)) return null;
+    const isf = readIsf(p);
+    isf.symbols = k.symbols ?? {};
+    isf.metadata = {
+      ...isf.metadata,
+      windows: { pdb: { GUID: ref.guid, age: ref.age, database: ref.pdbName } },
+    };
+    return { isf, source: `builtin:${k.layout}` };
   } catch {
     return null;
   }
-  return null;
+}
+
+/** Types and members the builder writes; a built-in table lacking any of them is not used. */
+const NEEDED: [string, string][] = [
+  ['_KUSER_SHARED_DATA', 'NtMajorVersion'],
+  ['_PEB', 'ProcessParameters'],
+  ['_RTL_USER_PROCESS_PARAMETERS', 'CommandLine'],
+  ['_DEVICE_OBJECT', 'DeviceType'],
+  ['_HANDLE_TABLE_ENTRY', 'GrantedAccess'],
+  ['_CM_NAME_CONTROL_BLOCK', 'NameLength'],
+  ['_MMPTE_SOFTWARE', 'PageFileHigh'],
+  ['_LDR_DATA_TABLE_ENTRY', 'FullDllName'],
+  ['_ETHREAD', 'Cid'],
+  ['_OBJECT_TYPE', 'Name'],
+];
+
+function complete(isf: Isf): boolean {
+  const l = new Layout(isf, 'check');
+  return NEEDED.every(
+    ([t, f]) =>
+      l.hasType(t) && (l.has(t, f) || (t === '_HANDLE_TABLE_ENTRY' && l.has(t, 'GrantedAccessBits'))),
+  );
 }
 
 function readIsf(path: string): Isf {
   const raw = readFileSync(path);
-  const text = path.endsWith('.xz') ? xz.decompressSync(raw).toString('utf8') : raw.toString('utf8');
+  const text = path.endsWith('.xz')
+    ? xz.decompressSync(raw).toString('utf8')
+    : path.endsWith('.gz')
+      ? gunzipSync(raw).toString('utf8')
+      : raw.toString('utf8');
   return JSON.parse(text) as Isf;
 }
 
@@ -239,14 +262,19 @@ export function loadLayout(ref: LayoutRef): Layout {
   const key = `${ref.pdbName}/${ref.guid}-${ref.age}`;
   const hit = loaded.get(key);
   if (hit) return hit;
-  let path = builtinPath(ref);
-  if (!path) path = sharedPath('corpus', ref.corpus, ref.pdbName, `${ref.guid}-${ref.age}.json.xz`);
-  if (!path) {
-    throw new MemdigError(
-      `no structure layout for ${key}: neither data/layouts nor ../shared/corpus/${ref.corpus} holds it`,
-    );
+  const builtin = builtinIsf(ref);
+  let layout: Layout;
+  if (builtin && complete(builtin.isf)) layout = new Layout(builtin.isf, builtin.source);
+  else {
+    const path = sharedPath('corpus', ref.corpus, ref.pdbName, `${ref.guid}-${ref.age}.json.xz`);
+    if (!path) {
+      throw new MemdigError(
+        `no complete structure layout for ${key}: data/layouts ${builtin ? 'lacks types the builder writes' : 'does not list it'} ` +
+          `and ../shared/corpus/${ref.corpus} is absent`,
+      );
+    }
+    layout = new Layout(readIsf(path), path);
   }
-  const layout = new Layout(readIsf(path), path);
   loaded.set(key, layout);
   return layout;
 }

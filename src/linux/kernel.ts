@@ -217,7 +217,11 @@ export class LinuxKernel {
         this.warnings.add(`BTF at __start_BTF does not parse (${(err as Error).message}); scanning`);
       }
     }
-    const found = scanBtf(this.mem);
+    const t = this.kallsyms.addr('_text');
+    const e2 = this.kallsyms.addr('_end');
+    const image =
+      t !== undefined && e2 !== undefined ? { start: this.kmem.pa(t), end: this.kmem.pa(e2) } : undefined;
+    const found = scanBtf(this.mem, image);
     if (found) return found;
     throw new MemdigError(
       'no kernel type information: this kernel has no BTF in RAM (needs 5.5+ built with CONFIG_DEBUG_INFO_BTF). ' +
@@ -258,8 +262,11 @@ function tablesFromVmcoreinfo(vi: VmcoreInfo, kmem: KernelMemory): KallsymsTable
   };
 }
 
-/** Scans physical memory for a vmlinux BTF header and parses the largest candidate. */
-export function scanBtf(mem: PhysicalMemory): TypeSource | null {
+/**
+ * Scans physical memory for a vmlinux BTF header and parses the best candidate: inside the kernel image first
+ * (copies elsewhere are stale buffers, e.g. from a reader of /sys/kernel/btf/vmlinux), then the largest.
+ */
+export function scanBtf(mem: PhysicalMemory, image?: { start: number; end: number }): TypeSource | null {
   const sig = Buffer.from([0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00]);
   const block = 1 << 22;
   const buf = Buffer.alloc(block + 32);
@@ -275,7 +282,8 @@ export function scanBtf(mem: PhysicalMemory): TypeSource | null {
       }
     }
   }
-  cands.sort((x, y) => y.size - x.size);
+  const inImage = (c: { pa: number }) => (image && c.pa >= image.start && c.pa < image.end ? 1 : 0);
+  cands.sort((x, y) => inImage(y) - inImage(x) || y.size - x.size);
   for (const c of cands) {
     const b = new Uint8Array(c.size);
     if (mem.read(c.pa, b, 0, c.size) < c.size) continue;

@@ -6,10 +6,10 @@ import { fnv1a64, logText, pattern } from '../testing/linux-truth.js';
 import { sharedDecompressed, sharedPath, skipWithoutShared } from '../testing/shared.js';
 import { createSpace } from '../translate/index.js';
 import { newPteInfo, PageState } from '../translate/types.js';
-import { LinuxKernel } from './kernel.js';
+import { LinuxKernel, scanBtf } from './kernel.js';
 import { listVmas, mapsLine } from './maps.js';
 import { cachedPages, listCachedFiles } from './pagecache.js';
-import { listTasks } from './tasks.js';
+import { listTasks, stateLetter } from './tasks.js';
 
 const skip = skipWithoutShared('linux-dumps', 'dump.elf.xz');
 
@@ -34,7 +34,7 @@ interface TruthRegion {
 }
 interface Truth {
   kaslr: Record<string, string>;
-  processes: { pid: number; ppid: number; comm: string }[];
+  processes: { pid: number; ppid: number; comm: string; state: string; start_time_ticks: number }[];
   mappers: { name: string; pid: number; maps_text: string; regions: TruthRegion[] }[];
 }
 
@@ -62,6 +62,15 @@ test('Linux 6.1 dump, no symbol file: kernel, tasks, maps, page cache, COW pages
     assert.deepEqual(
       tasks.map((x) => [x.pid, x.ppid]),
       truth.processes.map((p) => [p.pid, p.ppid]),
+    );
+    assert.equal(
+      tasks.map((x) => stateLetter(x.state, x.exitState)).join(''),
+      truth.processes.map((p) => p.state).join(''),
+    );
+    // /proc/<pid>/stat starttime = start_boottime in USER_HZ (100) ticks.
+    assert.deepEqual(
+      tasks.map((x) => Math.floor(x.startBoottimeNs / 1e7)),
+      truth.processes.map((p) => p.start_time_ticks),
     );
     for (const [i, p] of truth.processes.entries()) {
       const comm = tasks[i]!.comm;
@@ -162,6 +171,9 @@ test('Linux dump without VMCOREINFO: kallsyms and phys_base found by scanning', 
     assert.equal(k.physBase, -0x27800000);
     assert.equal(`0xffff${k.sym('init_task').toString(16)}`, '0xffffffffbb01aa40');
     assert.equal(listTasks(k).length, 49);
+    // BTF by header scan (kernels whose kallsyms lacks __start_BTF): the copy inside the image wins.
+    const image = { start: k.kmem.pa(k.sym('_text')), end: k.kmem.pa(k.sym('_end')) };
+    assert.match(scanBtf(mem, image)!.description, /PA 0x132c1b88 \(100750 types\)/);
   } finally {
     mem.close();
   }

@@ -27,6 +27,22 @@ export interface LinuxTask {
 
 const PF_KTHREAD = 0x00200000;
 
+const TASK_REPORT = 0x7f;
+const TASK_IDLE = 0x402;
+const TASK_REPORT_IDLE = 0x80;
+const TASK_RTLOCK_WAIT = 0x1000;
+
+/**
+ * The state letter /proc/<pid>/stat shows (fs/proc/array.c, task_state_index()): the reportable bits of __state
+ * and exit_state, TASK_IDLE shown as I, RT-lock waits as D.
+ */
+export function stateLetter(state: number, exitState: number): string {
+  let s = (state | exitState) & TASK_REPORT;
+  if ((state & TASK_IDLE) === TASK_IDLE) s = TASK_REPORT_IDLE;
+  if (state & TASK_RTLOCK_WAIT) s = 2;
+  return 'RSDTtXZPI'[s === 0 ? 0 : 32 - Math.clz32(s)] ?? '?';
+}
+
 /** Reads one task_struct. */
 export function readTask(k: LinuxKernel, addr: number): LinuxTask {
   const m = k.kmem;

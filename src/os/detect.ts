@@ -21,11 +21,19 @@ export function registerOsDetector(d: OsDetector): void {
 
 /** Which OS the dump holds, or null. */
 export function detectOs(mem: PhysicalMemory): OsDetection | null {
+  return detectRegistered(mem) ?? detectLinux(mem);
+}
+
+/**
+ * Only the registered (non-Linux) detectors: Linux commands ask this first and then run the full Linux discovery,
+ * which finds VMCOREINFO itself, so a raw dump is not scanned twice.
+ */
+export function detectRegistered(mem: PhysicalMemory): OsDetection | null {
   for (const d of detectors) {
     const r = d(mem);
     if (r) return r;
   }
-  return detectLinux(mem);
+  return null;
 }
 
 const SCAN_BLOCK = 1 << 22;

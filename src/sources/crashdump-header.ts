@@ -39,7 +39,12 @@ export interface CrashDumpHeader {
   suiteMask: number;
   kdSecondaryVersion: number;
   /** PHYSICAL_MEMORY_DESCRIPTOR; only meaningful for full dumps (other types leave 'PAGE' filler there). */
-  physicalMemory: { numberOfPages: number; runs: { basePage: number; pageCount: number }[] } | null;
+  physicalMemory: {
+    /** NumberOfRuns as written (may exceed what the 700-byte buffer holds: `runs` stops at that limit). */
+    numberOfRuns: number;
+    numberOfPages: number;
+    runs: { basePage: number; pageCount: number }[];
+  } | null;
   /** Where the data (full dumps) or the summary header (bitmap dumps) starts: 0x1000 or 0x2000. */
   headerSize: number;
 }
@@ -161,7 +166,11 @@ export function parseCrashDumpHeader(b: Uint8Array): CrashDumpHeader {
       physicalMemory:
         nRuns === PAGE_FILL
           ? null
-          : { numberOfPages: u64(0x90), runs: runs(dv, 0x98, Math.min(nRuns, maxRuns(64)), 64) },
+          : {
+              numberOfRuns: nRuns,
+              numberOfPages: u64(0x90),
+              runs: runs(dv, 0x98, Math.min(nRuns, maxRuns(64)), 64),
+            },
       headerSize: 0x2000,
     };
   }
@@ -193,7 +202,11 @@ export function parseCrashDumpHeader(b: Uint8Array): CrashDumpHeader {
     physicalMemory:
       nRuns === PAGE_FILL
         ? null
-        : { numberOfPages: u32(0x68), runs: runs(dv, 0x6c, Math.min(nRuns, maxRuns(32)), 32) },
+        : {
+            numberOfRuns: nRuns,
+            numberOfPages: u32(0x68),
+            runs: runs(dv, 0x6c, Math.min(nRuns, maxRuns(32)), 32),
+          },
     headerSize: 0x1000,
   };
 }

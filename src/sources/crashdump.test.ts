@@ -318,6 +318,7 @@ test('crashdump: the real PAGEDU64 header (16 KiB of a build 19045 dump) parses'
   assert.equal(h.requiredDumpSpace, 0x7fe88000);
   assert.equal(h.systemTime, '2024-10-12T12:57:59.711Z');
   assert.deepEqual(h.physicalMemory, {
+    numberOfRuns: 5,
     numberOfPages: 0x7fe86,
     runs: [
       { basePage: 0x2, pageCount: 0x9e },

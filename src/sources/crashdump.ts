@@ -67,7 +67,7 @@ export function openCrashDump(file: ByteSource): CrashDumpMemory {
     case DumpType.KernelAndUserMemory:
     case DumpType.CompleteMemory:
       throw new MemdigError(
-        `${FMT}: ${file.path || 'input'} is a ${h.dumpTypeName} (Windows 11 22H2+ layout): not supported yet; ` +
+        `${FMT}: ${file.path || 'input'} is a ${h.dumpTypeName} (the RDMP layout of recent Windows versions): not supported yet; ` +
           'convert it or take a complete (DumpType 1) or bitmap (DumpType 5) dump',
       );
     default:
@@ -79,8 +79,7 @@ function fullDumpRuns(file: ByteSource, h: CrashDumpHeader, warnings: string[]):
   const descOff = h.bits === 64 ? 0x88 : 0x64;
   const pm = h.physicalMemory;
   if (!pm) throw new FormatError(FMT, descOff, 'full dump without a PHYSICAL_MEMORY_DESCRIPTOR');
-  const nb = file.bytes(descOff, 4);
-  const declared = new DataView(nb.buffer, nb.byteOffset, 4).getUint32(0, true);
+  const declared = pm.numberOfRuns;
   if (declared > maxRuns(h.bits)) {
     throw new FormatError(
       FMT,

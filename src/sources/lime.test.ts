@@ -7,6 +7,7 @@ import { FormatError } from '../util/errors.js';
 import { BytesReader } from './file-reader.js';
 import { openPhysical } from './index.js';
 import { openLime } from './lime.js';
+import type { SegmentedMemory } from './segmented.js';
 
 function limeHeader(start: number, end: number, magic = 0x4c694d45, version = 1): Uint8Array {
   const h = new Uint8Array(32);
@@ -50,6 +51,7 @@ test('lime: ranges with gaps map to their physical addresses, chosen by content'
   const dst = new Uint8Array(8).fill(0xee);
   assert.equal(m.read(0xfffc, dst, 0, 8), 0);
   assert.deepEqual([...dst], [0, 0, 0, 0, 0x22, 0x22, 0x22, 0x22]);
+  assert.equal((m as SegmentedMemory).lastMissing, 4);
   assert.deepEqual(m.warnings, []);
   const blocks: number[] = [];
   for (const b of m.scan(0x1000)) blocks.push(b.addr);

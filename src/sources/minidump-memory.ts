@@ -1,4 +1,4 @@
-import { PageState, type PteInfo, type VirtualSpace } from '../translate/types.js';
+import { PageState, PteFlag, type PteInfo, type VirtualSpace } from '../translate/types.js';
 import type { Minidump } from './minidump.js';
 import { SegmentedMemory, SegmentList } from './segmented.js';
 
@@ -11,6 +11,8 @@ import { SegmentedMemory, SegmentList } from './segmented.js';
  *   the only "where" a minidump has. -1 when the byte was not captured.
  * - state Valid when captured, Unmapped otherwise. Unmapped means "no bytes in the dump", not "not mapped in the
  *   process": use `Minidump.regionAt(va)` (MemoryInfoList) to learn whether the page was committed, mapped, image.
+ * - `flags`: User always (process memory); Writable and NoExecute from the MemoryInfoList protection when the
+ *   dump has one (without it nothing more is known, so neither is set).
  * - `dtb` is 0 and `arch` gives only the pointer model ('x64' = 64-bit pointers, 'x86' = 32-bit), whatever the CPU
  *   (see `Minidump.systemInfo.archName` for it).
  * Overlapping ranges (a thread stack captured twice) are resolved once: the range starting lower wins.
@@ -54,23 +56,31 @@ export class MinidumpMemory implements VirtualSpace {
       info.protoAddr = -1;
       info.pageFile = 0;
       info.pageFileOffset = 0;
+      info.subsection = -1;
+      info.flags = off < 0 ? 0 : this.flagsAt(va);
     }
     return off;
   }
 
   /** Zero-filled bytes of the last `read`. */
-  lastMissing = 0;
+  get lastMissing(): number {
+    return this.runs.lastMissing;
+  }
+
+  private flagsAt(va: number): number {
+    const r = this.dump.regionAt(va);
+    if (!r) return PteFlag.User;
+    const p = r.protect & 0xff;
+    let f = PteFlag.User;
+    // PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY.
+    if (p === 0x04 || p === 0x08 || p === 0x40 || p === 0x80) f |= PteFlag.Writable;
+    if (p < 0x10) f |= PteFlag.NoExecute;
+    return f;
+  }
 
   /** Reads across ranges; bytes not captured are zero-filled. Returns the count readable before the first hole. */
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
-    const n = this.runs.read(va, dst, dstOff, len);
-    if (n === len) this.lastMissing = 0;
-    else {
-      let missing = 0;
-      for (let a = va + n; a < va + len; a++) if (!this.runs.isPresent(a)) missing++;
-      this.lastMissing = missing;
-    }
-    return n;
+    return this.runs.read(va, dst, dstOff, len);
   }
 
   /** 64-bit pointer as a canonical address without its sign bits, or -1 when not captured or not canonical. */

@@ -65,6 +65,8 @@ export class SegmentedMemory implements PhysicalMemory {
   private readonly offs: Float64Array;
   private readonly n: number;
   private rangeCache: PhysRange[] | null = null;
+  /** Zero-filled bytes (holes and truncation) of the last `read`. */
+  lastMissing = 0;
   private readonly tmp4 = new Uint8Array(4);
   private readonly dv4 = new DataView(this.tmp4.buffer);
 
@@ -150,6 +152,7 @@ export class SegmentedMemory implements PhysicalMemory {
     let done = 0;
     let contiguous = true;
     let present = 0;
+    let missing = 0;
     while (done < len) {
       const a = addr + done;
       const i = this.find(a);
@@ -159,6 +162,7 @@ export class SegmentedMemory implements PhysicalMemory {
         const n = Math.min(len - done, next - a);
         dst.fill(0, dstOff + done, dstOff + done + n);
         done += n;
+        missing += n;
         contiguous = false;
         continue;
       }
@@ -169,15 +173,21 @@ export class SegmentedMemory implements PhysicalMemory {
         // The container says the bytes exist but the file ends early (truncated dump): treat the rest as a hole.
         dst.fill(0, dstOff + done + got, dstOff + done + n);
         if (contiguous) present += got;
+        missing += n - got;
         contiguous = false;
       } else if (contiguous) present += n;
       done += n;
     }
+    this.lastMissing = missing;
     return present;
   }
 
   readU32(addr: number): number {
-    if (this.read(addr, this.tmp4, 0, 4) < 4) return -1;
+    // `lastMissing` describes the caller's last bulk read, not this internal one.
+    const keep = this.lastMissing;
+    const n = this.read(addr, this.tmp4, 0, 4);
+    this.lastMissing = keep;
+    if (n < 4) return -1;
     return this.dv4.getUint32(0, true);
   }
 

@@ -80,6 +80,14 @@ test('real Linux dump: kernel page tables from init_top_pgt translate init_task 
       }
     }
     assert.equal(checked, 437);
+    // Every page of RAM through the direct map: mapped to itself or not mapped, never elsewhere.
+    let self = 0;
+    for (let pa = 0; pa < 0x20000000; pa += 4096) {
+      const got = kernel.translate(pob + pa);
+      if (got === pa) self++;
+      else assert.equal(got, -1, `direct map of pa 0x${pa.toString(16)} -> 0x${got.toString(16)}`);
+    }
+    assert.ok(self >= 0x1ff00000 / 4096 - 256, `${self} direct-map pages`);
     // The direct map is mostly 2 MiB pages (the kernel splits some into 4 KiB where attributes differ).
     assert.ok((sizes.get(2 ** 21) ?? 0) > checked / 2, `page sizes used: ${[...sizes.entries()]}`);
   } finally {
@@ -115,6 +123,20 @@ test('real Linux dump: gamma user addresses through its CR3 land on the pagemap 
     }
     assert.equal(present, 95);
     assert.ok(absent > 0);
+    // The kernel half is shared: init_task resolves through gamma's root as through init_top_pgt.
+    assert.equal(gamma.translate(parseAddress(truth.init_task.va)), Number(truth.init_task.pa_from_gva2gpa));
+    // Enumerating gamma's user half finds every present page at its pagemap frame, and none of the absent ones.
+    const mapped = new Map<number, number>();
+    gamma.forEachPage(0, 0x800000000000, (va, i) => {
+      if (i.state === PageState.Valid) mapped.set(va, i.phys);
+    });
+    for (const r of g.regions) {
+      for (const p of r.pages) {
+        const va = Number(p.va);
+        if (p.present) assert.equal(mapped.get(va), Number(p.pa), `gamma/${r.label} ${p.va}`);
+        else assert.equal(mapped.has(va), false, `gamma/${r.label} ${p.va}`);
+      }
+    }
   } finally {
     mem.close();
   }

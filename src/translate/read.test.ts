@@ -156,3 +156,50 @@ test('isLa57OnlyPointer: 5-level kernel pointers are told from 4-level ones', ()
   assert.equal(isLa57OnlyPointer(0xffff8880), false); // the 4-level default
   assert.equal(isLa57OnlyPointer(0x00007fff), false);
 });
+
+test('forEachPage: a missing table is reported once for its whole span; Windows transition tables are entered', () => {
+  const b = new PageTableBuilder('x64');
+  b.set(0x40000000, 2, 0, 0xdead000 | 7); // page table absent from the dump
+  const pt = b.alloc();
+  b.mem.writeU64(pt + 8, 0, 0x999000 | 7);
+  b.set(0x80000000, 2, 0, pt | 0x800 | 0x80); // transition page table
+  const s = createSpace(b.mem, 'x64', b.root, { os: 'windows' });
+  const seen: [number, number, number][] = [];
+  s.forEachPage(0, 2 ** 47, (va, i) => {
+    seen.push([va, i.state, i.pageSize]);
+  });
+  assert.deepEqual(seen, [
+    [0x40000000, PageState.TableMissing, 2 ** 21],
+    [0x80001000, PageState.Valid, 4096],
+  ]);
+  const root: number[] = [];
+  createSpace(b.mem, 'x64', 0x7777000, { os: 'windows' }).forEachPage(0x1000, 2 ** 48, (va, i) => {
+    root.push(va, i.state, i.pageSize);
+  });
+  assert.deepEqual(root, [0x1000, PageState.TableMissing, 2 ** 48 - 0x1000]);
+});
+
+test('forEachPage on x86 and PAE: small and large pages, upper end of the 4 GiB space', () => {
+  for (const arch of ['x86', 'pae'] as const) {
+    const b = new PageTableBuilder(arch);
+    const large = arch === 'x86' ? 4 * 2 ** 20 : 2 * 2 ** 20;
+    b.map(0x1000, 0x5000);
+    b.map(0x80000000, 0x400000 * 4, large);
+    b.map(0xfffff000, 0x6000);
+    const s = createSpace(b.mem, arch, b.root, { os: 'linux' });
+    const seen: number[] = [];
+    s.forEachPage(0, 2 ** 32, (va, i) => {
+      seen.push(va, i.phys, i.pageSize);
+    });
+    assert.deepEqual(
+      seen,
+      [0x1000, 0x5000, 4096, 0x80000000, 0x1000000, large, 0xfffff000, 0x6000, 4096],
+      arch,
+    );
+    const part: number[] = [];
+    s.forEachPage(0x80001000, 0x80002000, (va, i) => {
+      part.push(va, i.phys);
+    });
+    assert.deepEqual(part, [0x80001000, 0x1001000], arch);
+  }
+});

@@ -63,7 +63,9 @@ export interface PagedSpaceConfig {
 /**
  * One address space: a hardware page-table walk (x86 2-level, PAE 3-level, x64 4-level) with the OS's reading of
  * non-present entries, a small direct-mapped TLB of readable 4 KiB translations, and reads through it.
- * Nothing on the translate/read paths allocates: entries are read as u32 halves, results land in reused objects.
+ * No objects are allocated on the translate/read paths: entries are read as u32 halves (through a shared cache of
+ * table pages), results land in reused objects. (V8 may still box an address above 2^31 when it crosses a call it
+ * did not inline: a short-lived 16-byte number, not an object of ours.)
  */
 export class PagedSpace implements VirtualSpace {
   readonly pointerSize: 4 | 8;
@@ -79,9 +81,12 @@ export class PagedSpace implements VirtualSpace {
   private readonly scratch = newPteInfo();
   /** Walk of a prototype PTE's own address. */
   private readonly protoWalk = newPteInfo();
+  /** Table base read at each level by the last walk (index = level): lets forEachPage descend without decoding. */
+  private readonly path = new Float64Array(5);
   private readonly tmp8 = new Uint8Array(8);
   private readonly dv8 = new DataView(this.tmp8.buffer);
   private missing = 0;
+  private visited = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -132,21 +137,57 @@ export class PagedSpace implements VirtualSpace {
     visit: (va: number, info: PteInfo) => unknown,
     info = newPteInfo(),
   ): number {
-    let count = 0;
-    let va = Math.max(0, from - (from % PAGE));
     const end = Math.min(to, this.g.vaLimit);
-    while (va < end) {
-      this.resolve(va, info);
-      const size = info.pageSize;
-      const next = va - (va % size) + size;
-      if (info.state !== PageState.Unmapped) {
-        // A large page entered in its middle reports from `va`: phys already includes the offset.
-        count++;
-        if (visit(va, info) === false) break;
+    const start = Math.max(0, from - (from % PAGE));
+    if (start >= end) return 0;
+    this.visited = 0;
+    this.scan(this.g.top, this.dtb, 0, start, end, visit, info);
+    return this.visited;
+  }
+
+  /**
+   * Scans one table's entries overlapping [from, to): all-zero entries are skipped without a walk; any other entry
+   * is decoded by the ordinary walk (so states and masks are exactly translate's), then either descended into or
+   * reported. Depth is bounded by the paging levels. Returns false when the visitor stopped the scan.
+   */
+  private scan(
+    level: number,
+    table: number,
+    base: number,
+    from: number,
+    to: number,
+    visit: (va: number, info: PteInfo) => unknown,
+    info: PteInfo,
+  ): boolean {
+    const g = this.g;
+    const span = g.span[level]!;
+    const wide = g.entrySize === 8;
+    const first = Math.max(0, Math.floor((from - base) / span));
+    const last = Math.min(g.indexMask[level]!, Math.floor((to - 1 - base) / span));
+    for (let idx = first; idx <= last; idx++) {
+      const a = table + idx * g.entrySize;
+      const lo = this.tables.u32(a);
+      const hi = wide && lo >= 0 ? this.tables.u32(a + 4) : 0;
+      if (lo === 0 && hi === 0) continue;
+      const entryVa = base + idx * span;
+      const va = Math.max(entryVa, from);
+      this.walk(va, info);
+      // The walk went below this entry: descend, unless the very table it points to is the one missing.
+      if (info.level < level - 1 || (info.level === level - 1 && info.state !== PageState.TableMissing)) {
+        if (!this.scan(level - 1, this.path[level - 1]!, entryVa, from, to, visit, info)) return false;
+        continue;
       }
-      va = next;
+      if (info.state === PageState.Prototype) this.followPrototype(va, info);
+      if (info.state === PageState.Unmapped) continue;
+      // A table page absent from the dump is reported once, for all the span it would have described.
+      const tableGone = info.state === PageState.TableMissing && info.level === level;
+      if (tableGone) info.pageSize = (last - idx + 1) * span - (va - entryVa);
+      else if (info.state === PageState.TableMissing) info.pageSize = span - (va - entryVa);
+      this.visited++;
+      if (visit(va, info) === false) return false;
+      if (tableGone) return true;
     }
-    return count;
+    return true;
   }
 
   read(va: number, dst: Uint8Array, dstOff: number, len: number): number {
@@ -224,7 +265,11 @@ export class PagedSpace implements VirtualSpace {
   /** Walk, then (Windows) one step through a prototype PTE. Bounded: the prototype's own walk never recurses. */
   private resolve(va: number, out: PteInfo): void {
     this.walk(va, out);
-    if (out.state !== PageState.Prototype || !this.cfg.resolvePrototypes) return;
+    if (out.state === PageState.Prototype) this.followPrototype(va, out);
+  }
+
+  private followPrototype(va: number, out: PteInfo): void {
+    if (!this.cfg.resolvePrototypes) return;
     // Prototype PTEs live in kernel pool: a pointer into the user half is not one (MemProcFS checks the same).
     if (out.protoAddr < (this.arch === 'x64' ? 0x800000000000 : 0x80000000)) return;
     const pw = this.protoWalk;
@@ -270,6 +315,7 @@ export class PagedSpace implements VirtualSpace {
     let table = this.dtb;
     for (let level = g.top; level >= 1; level--) {
       const span = g.span[level]!;
+      this.path[level] = table;
       const a = table + (Math.floor(va / span) & g.indexMask[level]!) * g.entrySize;
       out.level = level;
       out.pageSize = span;
@@ -311,7 +357,15 @@ export class PagedSpace implements VirtualSpace {
       if (level === 1) {
         out.flags = flags & PteFlag.TableInTransition;
         if (win) classifyWindowsPte(this.arch, lo, hi, out, false, this.cfg.layout);
-        else classifyLinuxPte(this.arch, lo, hi, out);
+        else if (
+          classifyLinuxPte(this.arch, lo, hi, out) === PageState.Valid &&
+          out.phys >= this.mem.maxAddress
+        ) {
+          // A PROT_NONE frame that lies inside the dump only when not inverted: a kernel older than the L1TF
+          // inversion (4.19) stored it plain.
+          const plain = wide ? (hi & 0xfffff) * TWO32 + ((lo & 0xfffff000) >>> 0) : (lo & 0xfffff000) >>> 0;
+          if (plain < this.mem.maxAddress) out.phys = plain;
+        }
         if (out.phys >= 0) out.phys += va % PAGE;
         return;
       }
@@ -332,7 +386,12 @@ export class PagedSpace implements VirtualSpace {
         return;
       }
       if (largeLo !== 0 && level === 2) {
-        const base = linuxProtNoneHuge(this.arch, lo, hi, largeLo);
+        let base = linuxProtNoneHuge(this.arch, lo, hi, largeLo);
+        // As for PTEs: a frame that is only inside the dump when not inverted comes from a pre-4.19 kernel.
+        if (base >= this.mem.maxAddress && wide) {
+          const plain = (hi & 0xfffff) * TWO32 + ((lo & largeLo) >>> 0);
+          if (plain < this.mem.maxAddress) base = plain;
+        }
         if (base >= 0) {
           out.state = PageState.Valid;
           out.phys = base + (va % span);

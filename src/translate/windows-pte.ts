@@ -10,6 +10,7 @@ import { PageState, type PagingArch, type PteInfo } from './types.js';
  */
 
 const TWO32 = 0x100000000;
+const MM_DECOMMIT = 0x10;
 
 /** "Look in the VAD" marker for a prototype pointer (MI_PTE_LOOKUP_NEEDED in the ProtoAddress/PageFileHigh field). */
 export const PROTO_USE_VAD = -2;
@@ -80,7 +81,11 @@ export function classifyWindowsPte(
       if (!(lo & 0x10) && layout.invalidPteMaskHi) offPages = (offPages ^ layout.invalidPteMaskHi) >>> 0;
     } else number = (lo >>> 1) & 0xf;
   }
-  if (offPages === 0) return setState(out, PageState.DemandZero);
+  if (offPages === 0) {
+    // Protection (bits 9:5) MM_DECOMMIT (0x10) with no page-file slot: decommitted, an access faults. Nothing to
+    // read, and not zeros either.
+    return setState(out, ((lo >>> 5) & 0x1f) === MM_DECOMMIT ? PageState.Unmapped : PageState.DemandZero);
+  }
   out.pageFile = number;
   out.pageFileOffset = offPages * 4096;
   return setState(out, PageState.PageFile);

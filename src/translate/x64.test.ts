@@ -74,6 +74,8 @@ test('x64 Windows: transition, demand-zero, page file, VAD marker, prototype (re
   b.set(base + 0x0000, 1, 0x2000, 0x1234000 | 0x800 | 0x80);
   // Demand zero: protection only.
   b.set(base + 0x1000, 1, 0, 0x80);
+  // Decommitted: protection MM_DECOMMIT (0x10 in bits 9:5), no page-file slot.
+  b.set(base + 0x9000, 1, 0, 0x10 << 5);
   // Page file 2 at page 0x1234 (legacy PageFileLow 4:1).
   b.set(base + 0x2000, 1, 0x1234, (2 << 1) | 0x80);
   // Prototype, VAD marker.
@@ -108,6 +110,8 @@ test('x64 Windows: transition, demand-zero, page file, VAD marker, prototype (re
   assert.equal(i.pageSize, 4096);
   assert.equal(s.translate(base + 0x1000, i), -1);
   assert.equal(i.state, PageState.DemandZero);
+  assert.equal(s.translate(base + 0x9000, i), -1);
+  assert.equal(i.state, PageState.Unmapped);
   assert.equal(s.translate(base + 0x2000, i), -1);
   assert.deepEqual([i.state, i.pageFile, i.pageFileOffset], [PageState.PageFile, 2, 0x1234000]);
   assert.equal(s.translate(base + 0x3000, i), -1);
@@ -276,4 +280,14 @@ test('x64 Windows: a prototype pointer into the user half is reported, never fol
   const i = newPteInfo();
   assert.equal(s.translate(0x1000, i), -1);
   assert.deepEqual([i.state, i.protoAddr], [PageState.Prototype, 0x12340000]);
+});
+
+test('x64 Linux: a PROT_NONE frame stored plain (kernels before the L1TF inversion) is taken as is', () => {
+  const b = new PageTableBuilder('x64');
+  const data = b.alloc();
+  b.set(0x1000, 1, 0, data | 0x100 | 0x20);
+  const s = createSpace(b.mem, 'x64', b.root, { os: 'linux' });
+  const i = newPteInfo();
+  assert.equal(s.translate(0x1010, i), data + 0x10);
+  assert.equal(i.flags & PteFlag.ProtNone, PteFlag.ProtNone);
 });

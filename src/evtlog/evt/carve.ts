@@ -9,8 +9,8 @@ import {
 
 export interface EvtCarveOptions {
   /**
-   * Largest record accepted. Real records stay far below (ReportEvent caps strings at 32K characters and the
-   * service's buffers are 64 KiB-based); 1 MiB by default.
+   * Largest record accepted; 1 MiB by default. Real records are hundreds of bytes to a few KiB: the bound keeps a
+   * stray signature from claiming (and making the carver hold) a huge span.
    */
   maxRecordSize?: number;
 }

@@ -312,3 +312,19 @@ test('evt: a headerless fragment (records from offset 0, out of order) is scanne
     ],
   );
 });
+
+test('evt: records overlapping bytes the source did not have are flagged', () => {
+  const records = Array.from({ length: 60 }, (_, i) => rec(i + 1));
+  const { file, offsets } = buildEvtLog({ size: 0x4000, records });
+  const log = parseEvt(file, { missing: [{ offset: 0x1000, length: 0x1000 }] });
+  const expected = offsets
+    .map((o, i) => [o, o + records[i]!.length, i + 1] as const)
+    .filter(([s, e]) => s < 0x2000 && e > 0x1000)
+    .map(([, , n]) => n);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(
+    log.records.filter((r) => r.missingBytes).map((r) => r.recordNumber),
+    expected,
+  );
+  assert.ok(log.warnings.items.some((w) => w.includes('missing from the source')));
+});

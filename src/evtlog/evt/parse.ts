@@ -30,6 +30,11 @@ export interface EvtParseOptions {
    * from the real file size, so it is not used.
    */
   ringEnd?: number;
+  /**
+   * Byte ranges the source did not have (a file rebuilt from memory: pages not resident, zero-filled). Records
+   * touching them are flagged `missingBytes`, so nobody mistakes zeros for content.
+   */
+  missing?: ReadonlyArray<{ offset: number; length: number }>;
 }
 
 export interface EvtLog {
@@ -154,6 +159,7 @@ class EvtParser {
     }
     if (eof) this.live.push([eof.offset, eof.offset + EVT_EOF_SIZE]);
     const recovered = this.opts.recovered === false ? [] : this.scan(H, this.size, true);
+    if (this.opts.missing?.length) this.flagMissing([...this.records, ...recovered]);
     return {
       size: this.size,
       header,
@@ -354,6 +360,35 @@ class EvtParser {
     if (len < EVT_RECORD_MIN_SIZE || (len & 3) !== 0 || len > this.ringSize) return false;
     const r = this.slice(o, len);
     return wholeRecordLengthAt(r.buf, r.dv, r.o, len) === len;
+  }
+
+  private flagMissing(records: EvtRecord[]): void {
+    const gaps = [...this.opts.missing!].filter((g) => g.length > 0).sort((a, b) => a.offset - b.offset);
+    // First gap ending after `x` (gaps sorted and, from a page map, disjoint).
+    const firstAfter = (x: number) => {
+      let lo = 0;
+      let hi = gaps.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (gaps[mid]!.offset + gaps[mid]!.length <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      return gaps[lo];
+    };
+    const touches = (s: number, e: number) => {
+      const g = firstAfter(s);
+      return g !== undefined && g.offset < e;
+    };
+    let n = 0;
+    for (const r of records) {
+      const first = Math.min(r.length, this.end - r.offset);
+      const hit = touches(r.offset, r.offset + first) || (r.wrapped && touches(H, H + r.length - first));
+      if (!hit) continue;
+      r.missingBytes = true;
+      r.problems = [...r.problems, 'some bytes missing from the source (zero-filled)'];
+      n++;
+    }
+    if (n) this.warnings.add(`${n} records overlap bytes missing from the source`);
   }
 
   /** The live ranges sorted and merged, so the slack scan can jump over them. */

@@ -53,6 +53,8 @@ export interface EvtRecord {
   wrapped: boolean;
   /** False when the trailing length copy does not match (truncated or partly overwritten): fields best effort. */
   complete: boolean;
+  /** Some of its bytes were missing from the source (pages not recovered, zero-filled): fields may be wrong. */
+  missingBytes: boolean;
   /** What was wrong with the fields (offsets outside the record, unterminated strings, …). */
   problems: readonly string[];
 }
@@ -255,6 +257,7 @@ export function decodeRecord(r: RecordBytes, avail: number, offset: number, flag
     recovered: flags.recovered,
     wrapped: flags.wrapped,
     complete: flags.complete,
+    missingBytes: false,
     problems: problems.length ? problems : NO_PROBLEMS,
   };
 }

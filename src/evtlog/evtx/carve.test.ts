@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { carveEvtx } from './carve.js';
-import { CHUNK_HEADER_SIZE } from './layout.js';
+import { CARVE_OVERLAP, carveEvtx, EvtxCarver } from './carve.js';
+import { CHUNK_HEADER_SIZE, CHUNK_SIZE } from './layout.js';
 import { synthChunk, synthEvents } from './synth.js';
 
 /** Deterministic noise (xorshift), so a failure can be replayed. */
@@ -59,4 +59,34 @@ test('carving random bytes finds nothing', () => {
   const res = carveEvtx(noise(1 << 20, 1234));
   assert.equal(res.records.length, 0);
   assert.equal(res.chunks.length, 0);
+});
+
+test('block-wise carving with overlap finds each chunk and record once', () => {
+  const img = noise(3 << 20, 77);
+  const chunks = [
+    synthChunk(synthEvents(1, 5)),
+    synthChunk(synthEvents(6, 5)),
+    synthChunk(synthEvents(11, 5)),
+  ];
+  const block = 1 << 20;
+  // One chunk across the first block boundary, one inside the overlap of the second, one at the very end.
+  const at = [block - 30_000, 2 * block - 70_000, img.length - CHUNK_SIZE];
+  chunks.forEach((c, i) => {
+    img.set(c, at[i]!);
+  });
+  const carver = new EvtxCarver();
+  const found: number[] = [];
+  const offsets: number[] = [];
+  for (let pos = 0; ; pos += block - CARVE_OVERLAP) {
+    const end = Math.min(pos + block, img.length);
+    const res = carver.carve(img.subarray(pos, end), pos, end === img.length);
+    for (const c of res.chunks) offsets.push(c.offset);
+    for (const r of res.records) found.push(r.recordId);
+    if (end === img.length) break;
+  }
+  assert.deepEqual(offsets, at);
+  assert.deepEqual(
+    found.sort((x, y) => x - y),
+    Array.from({ length: 15 }, (_, i) => i + 1),
+  );
 });

@@ -98,92 +98,115 @@ function maxSubst(t: Template): number {
 
 /** Scans `bytes` for EVTX chunks and records. `baseOffset` is added to every reported offset. */
 export function carveEvtx(bytes: Uint8Array, baseOffset = 0, opts: EvtxOptions = {}): CarveResult {
-  const buf = asBuffer(bytes);
-  const dv = viewOf(bytes);
-  const res: CarveResult = {
-    chunks: [],
-    records: [],
-    orphans: 0,
-    incomplete: 0,
-    duplicates: 0,
-    warnings: [],
-  };
-  const seen = new Set<string>();
-  const catalog = new TemplateCatalog();
-  /** [start, end) of record areas already parsed as part of a chunk, in increasing order. */
-  const covered: [number, number][] = [];
-  /** Intact chunks with their contexts: records in their slack space are tried against their tables first. */
-  const intact: { start: number; end: number; ctx: ChunkContext }[] = [];
+  return new EvtxCarver(opts).carve(bytes, baseOffset, true);
+}
 
-  const keep = (r: EvtxRecord, origin: 'chunk' | 'orphan', incomplete: boolean, abs: number) => {
-    const key = `${r.recordId}:${r.written}:${crc32(bytes.subarray(abs + 24, abs + r.size - 4))}`;
-    if (seen.has(key)) {
-      res.duplicates++;
-      return;
+/** Bytes a block must share with the next one so every chunk and record starts wholly inside some block. */
+export const CARVE_OVERLAP = CHUNK_SIZE;
+
+/**
+ * Carves a large input block by block (a dump of many GiB never sits in memory at once). Blocks must overlap by
+ * CARVE_OVERLAP bytes: a block only takes chunks and records that start before its last CARVE_OVERLAP bytes (unless
+ * it is the final one), so each is found exactly once, whole. Templates and the dedup set carry across blocks.
+ */
+export class EvtxCarver {
+  private readonly seen = new Set<string>();
+  private readonly catalog = new TemplateCatalog();
+  private chunkCount = 0;
+
+  constructor(private readonly opts: EvtxOptions = {}) {}
+
+  carve(bytes: Uint8Array, baseOffset: number, final: boolean): CarveResult {
+    const opts = this.opts;
+    const buf = asBuffer(bytes);
+    const dv = viewOf(bytes);
+    const limit = final ? bytes.length : Math.max(0, bytes.length - CARVE_OVERLAP);
+    const res: CarveResult = {
+      chunks: [],
+      records: [],
+      orphans: 0,
+      incomplete: 0,
+      duplicates: 0,
+      warnings: [],
+    };
+    const seen = this.seen;
+    const catalog = this.catalog;
+    /** [start, end) of record areas already parsed as part of a chunk, in increasing order. */
+    const covered: [number, number][] = [];
+    /** Intact chunks with their contexts: records in their slack space are tried against their tables first. */
+    const intact: { start: number; end: number; ctx: ChunkContext }[] = [];
+
+    const keep = (r: EvtxRecord, origin: 'chunk' | 'orphan', incomplete: boolean, abs: number) => {
+      const key = `${r.recordId}:${r.written}:${crc32(bytes.subarray(abs + 24, abs + r.size - 4))}`;
+      if (seen.has(key)) {
+        res.duplicates++;
+        return;
+      }
+      seen.add(key);
+      res.records.push({ ...r, origin, incomplete });
+    };
+
+    // Pass 1: whole chunks.
+    for (let at = buf.indexOf(CHUNK_MAGIC_BYTES, 0); at >= 0; at = buf.indexOf(CHUNK_MAGIC_BYTES, at + 8)) {
+      if (at >= limit || at + CHUNK_HEADER_SIZE > bytes.length) break;
+      const h = readChunkHeader(dv, at);
+      const avail = Math.min(CHUNK_SIZE, bytes.length - at);
+      if (chunkHeaderProblem(h, avail) || h.headerSize !== 128) continue;
+      const info = inspectChunk(bytes, at, this.chunkCount) as CarvedChunk;
+      // A header that fails its CRC is still used when its first record is well formed (stale CRCs are common in
+      // logs that were being written when memory was captured).
+      if (!info.headerCrcOk && dv.getUint32(at + CHUNK_HEADER_SIZE, true) !== RECORD_MAGIC) continue;
+      info.offset = baseOffset + at;
+      const chunk = bytes.subarray(at, at + avail);
+      const ctx = new ChunkContext(chunk);
+      for (const r of chunkRecords(chunk, info, baseOffset + at, opts, ctx))
+        keep(r, 'chunk', false, r.offset - baseOffset);
+      intact.push({ start: at, end: at + avail, ctx });
+      catalog.add(ctx);
+      res.chunks.push(info);
+      this.chunkCount++;
+      for (const w of info.warnings) res.warnings.push(w);
+      covered.push([at, at + Math.min(avail, Math.max(h.freeSpaceOffset, CHUNK_HEADER_SIZE))]);
     }
-    seen.add(key);
-    res.records.push({ ...r, origin, incomplete });
-  };
+    covered.sort((a, b) => a[0] - b[0]);
 
-  // Pass 1: whole chunks.
-  for (let at = buf.indexOf(CHUNK_MAGIC_BYTES, 0); at >= 0; at = buf.indexOf(CHUNK_MAGIC_BYTES, at + 8)) {
-    if (at + CHUNK_HEADER_SIZE > bytes.length) break;
-    const h = readChunkHeader(dv, at);
-    const avail = Math.min(CHUNK_SIZE, bytes.length - at);
-    if (chunkHeaderProblem(h, avail) || h.headerSize !== 128) continue;
-    const info = inspectChunk(bytes, at, res.chunks.length) as CarvedChunk;
-    // A header that fails its CRC is still used when its first record is well formed (stale CRCs are common in
-    // logs that were being written when memory was captured).
-    if (!info.headerCrcOk && dv.getUint32(at + CHUNK_HEADER_SIZE, true) !== RECORD_MAGIC) continue;
-    info.offset = baseOffset + at;
-    const chunk = bytes.subarray(at, at + avail);
-    const ctx = new ChunkContext(chunk);
-    for (const r of chunkRecords(chunk, info, baseOffset + at, opts, ctx))
-      keep(r, 'chunk', false, r.offset - baseOffset);
-    intact.push({ start: at, end: at + avail, ctx });
-    catalog.add(ctx);
-    res.chunks.push(info);
-    for (const w of info.warnings) res.warnings.push(w);
-    covered.push([at, at + Math.min(avail, Math.max(h.freeSpaceOffset, CHUNK_HEADER_SIZE))]);
-  }
-  covered.sort((a, b) => a[0] - b[0]);
-
-  // Pass 2: records outside the parsed chunks.
-  let ci = 0;
-  for (let at = buf.indexOf(RECORD_MAGIC_BYTES, 0); at >= 0; ) {
-    while (ci < covered.length && covered[ci]![1] <= at) ci++;
-    if (ci < covered.length && covered[ci]![0] <= at) {
-      at = buf.indexOf(RECORD_MAGIC_BYTES, covered[ci]![1]);
-      continue;
-    }
-    const size = at + 24 <= bytes.length ? dv.getUint32(at + 4, true) : 0;
-    if (
-      size >= MIN_RECORD_SIZE &&
-      size <= CHUNK_SIZE - CHUNK_HEADER_SIZE &&
-      at + size <= bytes.length &&
-      dv.getUint32(at + size - 4, true) === size
-    ) {
-      const hi = dv.getUint32(at + 20, true);
-      const id = u64(dv, at + 8);
-      if (hi >= MIN_FILETIME_HI && hi <= MAX_FILETIME_HI && id > 0 && id < 2 ** 48) {
-        const home = intactAround(intact, at);
-        let r: (EvtxRecord & { incomplete: boolean }) | null = null;
-        if (home) {
-          // Slack space of an intact chunk: usually an older record of the same chunk, sharing its tables.
-          const inChunk = renderRecord(home.ctx, at - home.start, size, -1, baseOffset + at, opts);
-          if (!inChunk.warnings.length) r = { ...inChunk, incomplete: false };
-        }
-        r ??= renderOrphan(bytes, at, size, baseOffset, opts, catalog);
-        res.orphans++;
-        if (r.incomplete) res.incomplete++;
-        keep(r, 'orphan', r.incomplete, at);
-        at = buf.indexOf(RECORD_MAGIC_BYTES, at + size);
+    // Pass 2: records outside the parsed chunks.
+    let ci = 0;
+    for (let at = buf.indexOf(RECORD_MAGIC_BYTES, 0); at >= 0 && at < limit; ) {
+      while (ci < covered.length && covered[ci]![1] <= at) ci++;
+      if (ci < covered.length && covered[ci]![0] <= at) {
+        at = buf.indexOf(RECORD_MAGIC_BYTES, covered[ci]![1]);
         continue;
       }
+      const size = at + 24 <= bytes.length ? dv.getUint32(at + 4, true) : 0;
+      if (
+        size >= MIN_RECORD_SIZE &&
+        size <= CHUNK_SIZE - CHUNK_HEADER_SIZE &&
+        at + size <= bytes.length &&
+        dv.getUint32(at + size - 4, true) === size
+      ) {
+        const hi = dv.getUint32(at + 20, true);
+        const id = u64(dv, at + 8);
+        if (hi >= MIN_FILETIME_HI && hi <= MAX_FILETIME_HI && id > 0 && id < 2 ** 48) {
+          const home = intactAround(intact, at);
+          let r: (EvtxRecord & { incomplete: boolean }) | null = null;
+          if (home) {
+            // Slack space of an intact chunk: usually an older record of the same chunk, sharing its tables.
+            const inChunk = renderRecord(home.ctx, at - home.start, size, -1, baseOffset + at, opts);
+            if (!inChunk.warnings.length) r = { ...inChunk, incomplete: false };
+          }
+          r ??= renderOrphan(bytes, at, size, baseOffset, opts, catalog);
+          res.orphans++;
+          if (r.incomplete) res.incomplete++;
+          keep(r, 'orphan', r.incomplete, at);
+          at = buf.indexOf(RECORD_MAGIC_BYTES, at + size);
+          continue;
+        }
+      }
+      at = buf.indexOf(RECORD_MAGIC_BYTES, at + 1);
     }
-    at = buf.indexOf(RECORD_MAGIC_BYTES, at + 1);
+    return res;
   }
-  return res;
 }
 
 function intactAround(

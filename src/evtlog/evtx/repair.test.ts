@@ -30,18 +30,24 @@ test('repair: missing header, zeroed and out-of-order chunks, stale CRCs, a torn
   const dump = synthFile([c3, c1, new Uint8Array(CHUNK_SIZE), c2], 13);
   dump.fill(0, 0, FILE_HEADER_SIZE); // header lost
   dump[FILE_HEADER_SIZE + 3 * CHUNK_SIZE + 700] ^= 0x55; // c2: a value byte changed, data CRC now stale
-  // c3: the last record torn (its size copy gone), header left claiming four records.
+  // c3: the last record's trailing size copy never written (it still decodes: restored); c1: its last record cut
+  // mid-way (Binary XML broken, copy gone: dropped).
   const c3dv = new DataView(dump.buffer, FILE_HEADER_SIZE, CHUNK_SIZE);
   const free = c3dv.getUint32(48, true);
   c3dv.setUint32(free - 4, 0, true);
+  const c1dv = new DataView(dump.buffer, FILE_HEADER_SIZE + CHUNK_SIZE, CHUNK_SIZE);
+  const c1free = c1dv.getUint32(48, true);
+  const c1last = c1dv.getUint32(44, true);
+  dump.fill(0, FILE_HEADER_SIZE + CHUNK_SIZE + c1last + 40, FILE_HEADER_SIZE + CHUNK_SIZE + c1free);
 
   const { bytes, report } = repairEvtx(dump);
   assert.equal(report.chunksFound, 3);
   assert.equal(report.chunksWritten, 3);
   assert.equal(report.records, 11);
   assert.equal(bytes.length, FILE_HEADER_SIZE + 3 * CHUNK_SIZE);
-  assert.deepEqual(assertClean(bytes), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.deepEqual(assertClean(bytes), [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]);
   assert.ok(report.notes.some((n) => n.includes('no file header')));
+  assert.ok(report.notes.some((n) => n.includes('record 12 had no trailing size copy; restored')));
 });
 
 test('repair: the same chunk recovered twice is written once', () => {

@@ -1,3 +1,4 @@
+import { ChunkContext } from './binxml.js';
 import { crc32 } from './crc32.js';
 import {
   CHUNK_HEADER_SIZE,
@@ -41,11 +42,24 @@ interface GoodChunk {
 
 const CHUNK_MAGIC_BYTES = Buffer.from('ElfChnk\0', 'latin1');
 
+/** True when the record's Binary XML decodes whole (its framing alone cannot vouch for it). */
+function decodes(ctx: ChunkContext, off: number, size: number): boolean {
+  try {
+    const end = off + size - 4;
+    const r = ctx.parse(off + 24, end, 0);
+    // Zeros also "decode" (an immediate end of stream): the stream must carry content and end where the record does.
+    return r.nodes.length > 0 && r.end >= end - 8;
+  } catch {
+    return false;
+  }
+}
+
 /** Copies the chunk at `at` and fixes its header to describe exactly its leading run of well-framed records. */
 function salvageChunk(src: Uint8Array, at: number, notes: string[]): GoodChunk | null {
   const c = new Uint8Array(CHUNK_SIZE);
   c.set(src.subarray(at, Math.min(at + CHUNK_SIZE, src.length)));
   const dv = viewOf(c);
+  const ctx = new ChunkContext(c);
   let off = CHUNK_HEADER_SIZE;
   let firstId = -1;
   let lastId = -1;
@@ -54,8 +68,17 @@ function salvageChunk(src: Uint8Array, at: number, notes: string[]): GoodChunk |
   while (off + 24 <= CHUNK_SIZE) {
     if (dv.getUint32(off, true) !== RECORD_MAGIC) break;
     const size = dv.getUint32(off + 4, true);
-    if (size < MIN_RECORD_SIZE || off + size > CHUNK_SIZE || dv.getUint32(off + size - 4, true) !== size)
-      break;
+    if (size < MIN_RECORD_SIZE || off + size > CHUNK_SIZE) break;
+    if (dv.getUint32(off + size - 4, true) !== size) {
+      // A write interrupted before the trailing size copy: keep the record when its Binary XML is whole, and restore
+      // the copy.
+      const next = off + size;
+      if (!decodes(ctx, off, size)) break;
+      dv.setUint32(next - 4, size, true);
+      notes.push(
+        `chunk at 0x${at.toString(16)}: record ${u64(dv, off + 8)} had no trailing size copy; restored`,
+      );
+    }
     const id = u64(dv, off + 8);
     if (count && id !== lastId + 1) break; // ids run consecutively inside a chunk
     if (!count) firstId = id;

@@ -21,7 +21,8 @@ export interface SynthEvent {
   sid?: string;
 }
 
-class W {
+/** Little-endian Binary XML writer that knows the chunk offset it writes at (inline names need it). */
+export class W {
   readonly b: number[] = [];
   constructor(private readonly base: number) {}
   get pos(): number {
@@ -78,6 +79,26 @@ class W {
     this.u8(0x01);
     this.u16(s.length);
     this.utf16(s);
+  }
+  cdata(s: string) {
+    this.u8(0x07);
+    this.u16(s.length);
+    this.utf16(s);
+  }
+  charRef(c: number) {
+    this.u8(0x08);
+    this.u16(c);
+  }
+  entityRef(name: string) {
+    this.u8(0x09);
+    this.inlineName(name);
+  }
+  pi(target: string, data: string) {
+    this.u8(0x0a);
+    this.inlineName(target);
+    this.u8(0x0b);
+    this.u16(data.length);
+    this.utf16(data);
   }
 }
 

@@ -157,12 +157,9 @@ export function scalarText(
     case VT.Guid:
       return guidAt(b, dv, off);
     case VT.SizeT:
-      if (size === 4) return `0x${dv.getUint32(off, true).toString(16).padStart(8, '0')}`;
-      if (size === 8) {
-        const hi = dv.getUint32(off + 4, true);
-        const lo = dv.getUint32(off, true);
-        return `0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}`;
-      }
+      // Event Viewer shows pointer-sized values (e.g. 4624's ProcessId) as unpadded hex: 0x24c.
+      if (size === 4) return `0x${dv.getUint32(off, true).toString(16)}`;
+      if (size === 8) return hex64(dv, off);
       return null;
     case VT.FileTime:
       return filetimeToIso(dv.getUint32(off, true), dv.getUint32(off + 4, true));

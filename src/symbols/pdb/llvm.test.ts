@@ -4,6 +4,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sharedPath } from '../../testing/shared.js';
+import { Warnings } from '../../util/errors.js';
+import { parseIsf } from '../isf.js';
 import { type IsfTypeRef, pdbToIsf } from './isf.js';
 
 /**
@@ -169,6 +171,10 @@ test('struct layouts agree with llvm-pdbutil on every corpus PDB', { skip }, (t)
     assert.equal(dump.status, 0, `${llvm} dump -types ${f}: ${dump.stderr}`);
     const recs = parseDump(dump.stdout);
     const { isf } = pdbToIsf(path);
+    // The analysis side's validator must accept the table as written.
+    const warnings = new Warnings();
+    parseIsf(JSON.stringify(isf), f, warnings);
+    assert.deepEqual(warnings.items.slice(0, 5), [], `${f}: memdig's ISF reader warns`);
     const c = new Checker(recs, isf.base_types.pointer!.size);
     const firstDef = new Map<string, number>();
     for (const r of recs.values()) {

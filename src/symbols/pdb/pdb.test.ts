@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FormatError } from '../../util/errors.js';
+import { FormatError, Warnings } from '../../util/errors.js';
+import { type IsfDocument, parseIsf } from '../isf.js';
 import { Bytes, buildMsf, buildPdb, dbiStream, gdata32, infoStream, pub32, typeRecord } from './fixture.js';
 import { convertPdb, stripName } from './isf.js';
 import { Pdb } from './pdb.js';
@@ -324,4 +325,15 @@ test('random corruption yields results or FormatError, never a crash or a hang',
   }
   assert.ok(performance.now() - t0 < 5000);
   assert.ok(failed < 300);
+});
+
+test("converted tables pass memdig's own ISF validation (the reader the analysis uses)", () => {
+  const pdb = Pdb.fromBytes(samplePdb());
+  const { isf } = convertPdb(pdb, { database: 'sample.pdb' });
+  pdb.close();
+  const asRead: IsfDocument = isf;
+  const warnings = new Warnings();
+  const back = parseIsf(JSON.stringify(asRead), 'sample.json', warnings);
+  assert.equal(back.user_types._THING!.size, 64);
+  assert.deepEqual(warnings.items, []);
 });

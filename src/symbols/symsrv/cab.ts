@@ -93,7 +93,11 @@ export class Cabinet {
         : this.files.find((x) => x.name.toLowerCase() === name.toLowerCase());
     if (!f) throw new MemdigError(`CAB: no file ${name ?? ''} in the cabinet`);
     const max = opts.maxBytes ?? 2 ** 31;
-    if (f.size > max) throw new MemdigError(`CAB: ${f.name} is ${f.size} bytes, over the ${max}-byte limit`);
+    if (f.offsetInFolder + f.size > max) {
+      throw new MemdigError(
+        `CAB: ${f.name} ends ${f.offsetInFolder + f.size} bytes into its folder, over the ${max}-byte limit`,
+      );
+    }
     const folder = this.folderBytes(f.folder, f.offsetInFolder + f.size);
     if (folder.length < f.offsetInFolder + f.size) {
       throw new FormatError(

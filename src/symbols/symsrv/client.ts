@@ -5,6 +5,7 @@ import { MemdigError } from '../../util/errors.js';
 import { convertPdb } from '../pdb/isf.js';
 import { Pdb } from '../pdb/pdb.js';
 import { isfFileName, writeFileAtomic, writeIsf } from '../pdb/write.js';
+import { findTable } from '../symdirs.js';
 import { Cabinet } from './cab.js';
 
 export const MICROSOFT_SYMBOL_SERVER = 'https://msdl.microsoft.com/download/symbols';
@@ -36,6 +37,7 @@ export interface SymsrvOptions {
 }
 
 export interface FetchResult {
+  /** The table: a file, or `pack.zip!entry` when found inside a zip pack. */
   isfPath: string;
   pdbPath: string | null;
   /** Where the table came from: an ISF already present, a cached PDB, or a server URL. */
@@ -94,16 +96,11 @@ export async function fetchSymbols(idIn: PdbId, opts: SymsrvOptions): Promise<Fe
   const isfPath = isfPathFor(opts.symbolDir, id);
   const cacheDir = opts.pdbCacheDir ?? join(opts.symbolDir, 'pdb-cache');
   const pdbPath = pdbCachePathFor(cacheDir, id);
-  // Packs are also unpacked without their `windows/` level (as in the JPCERT collection): accept both.
-  for (const have of [isfPath, join(opts.symbolDir, id.pdb, isfFileName(id.guid, id.age))]) {
-    if (existsSync(have)) {
-      return {
-        isfPath: have,
-        pdbPath: existsSync(pdbPath) ? pdbPath : null,
-        source: 'isf-cache',
-        warnings: [],
-      };
-    }
+  // A table already anywhere in the symbol directory (any depth, loose or in a zip pack) wins.
+  const have = findTable([opts.symbolDir], id.pdb, id.guid, id.age);
+  if (have) {
+    const at = have.zipEntry ? `${have.path}!${have.zipEntry}` : have.path;
+    return { isfPath: at, pdbPath: existsSync(pdbPath) ? pdbPath : null, source: 'isf-cache', warnings: [] };
   }
   if (existsSync(pdbPath)) {
     log(`converting cached ${pdbPath}`);

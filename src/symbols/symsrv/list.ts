@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
+import { ZipReader } from '../zip.js';
 
 export interface IsfEntry {
   path: string;
@@ -19,7 +20,7 @@ const LAYOUT = /^(?:windows\/)?([^/]+)\/([0-9A-Fa-f]{32})-(\d+)\.json(\.xz|\.gz)
 
 /**
  * The Windows symbol tables under some folders. Files in the `windows/<pdb>/<GUID>-<AGE>.json.xz` layout are named
- * by their path; others are opened and their metadata read (a small prefix is enough: it names the PDB).
+ * by their path (also inside zip packs); other JSON files are opened and their metadata read.
  */
 export function listIsf(dirs: string[]): IsfEntry[] {
   const out: IsfEntry[] = [];
@@ -47,7 +48,37 @@ function walk(root: string, dir: string, depth: number, out: IsfEntry[]): void {
       if (n !== 'pdb-cache') walk(root, p, depth + 1, out);
     } else if (/\.json(\.xz|\.gz)?$/.test(n)) {
       out.push(describe(root, p, st.size));
+    } else if (n.toLowerCase().endsWith('.zip')) {
+      listZip(p, out);
     }
+  }
+}
+
+/** Tables inside a symbol pack (`windows.zip`), named by their entry paths; the pack is not decompressed. */
+function listZip(path: string, out: IsfEntry[]): void {
+  let zip: ZipReader;
+  try {
+    zip = ZipReader.open(path);
+  } catch {
+    return;
+  }
+  try {
+    for (const e of zip.entries.values()) {
+      if (out.length >= MAX_FILES) return;
+      const m = LAYOUT.exec(e.name.replace(/^.*?(windows\/)/, '$1'));
+      if (m) {
+        out.push({
+          path: `${path}!${e.name}`,
+          database: m[1]!,
+          guid: m[2]!.toUpperCase(),
+          age: Number(m[3]),
+          bytes: e.compressedSize,
+          from: 'path',
+        });
+      }
+    }
+  } finally {
+    zip.close();
   }
 }
 

@@ -156,7 +156,7 @@ test('timeouts, truncated bodies, 5xx and oversize answers are bounded errors', 
         return true;
       },
     );
-    assert.ok(performance.now() - t0 < 8000);
+    assert.ok(performance.now() - t0 < 15_000);
     assert.equal(stalls, 2, 'one retry after the timeout');
     assert.equal(truncated, 2, 'one retry after the cut-off body');
     routes.set(pathOf(localId, 'synthetic.pdb'), (res) => {
