@@ -362,7 +362,12 @@ function extractLog(
       if (seenHere.has(k) || evtxSeen.has(k)) return;
       seenHere.add(k);
       evtxSeen.add(k);
-      add(evtxRow(r, log, 'file', resident.covers(r.offset, r.offset + r.size)));
+      // Names and templates a record uses are defined earlier in its chunk (at first use), so its rendering is
+      // only trustworthy when the chunk is whole from its header to the record's end: a template read from
+      // zero-filled bytes can render to a plausible but empty event without complaint.
+      const chunkStart =
+        r.offset < 0x1000 ? 0 : 0x1000 + Math.floor((r.offset - 0x1000) / CHUNK_SIZE) * CHUNK_SIZE;
+      add(evtxRow(r, log, 'file', resident.covers(chunkStart, r.offset + r.size)));
     };
     for (const r of parsed) take(r);
     for (const ch of parsed.chunks)

@@ -129,9 +129,7 @@ export function evtxRow(
     channel: j?.Channel ?? null,
     data: Object.keys(data).length ? JSON.stringify(data) : '',
     offset: `0x${r.offset.toString(16)}`,
-    // A template read from zero-filled bytes can render to an empty event without complaint: no EventID means
-    // the rendering is not the record's.
-    complete: complete && j !== null && j.EventID !== null && r.warnings.length === 0,
+    complete: complete && j !== null && r.warnings.length === 0,
   };
 }
 

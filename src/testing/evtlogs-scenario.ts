@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { runEvtlogs } from '../cli/evtlogs.js';
+import { openWindows } from '../cli/windows-session.js';
 import { carveEvtRecords } from '../evtlog/evt/carve.js';
 import { parseEvt } from '../evtlog/evt/parse.js';
 import { posixToIso } from '../evtlog/evt/record.js';
@@ -13,9 +14,6 @@ import { LOG_RECORD_COLUMNS, type LogRecordRow } from '../evtlog/log-records.js'
 import { resolveContent } from '../forge/content.js';
 import { forgeImage, type Manifest, presetScenario } from '../forge/index.js';
 import { Rng } from '../forge/rng.js';
-import { skipWithoutShared } from '../testing/shared.js';
-import { runEvtlogs } from './evtlogs.js';
-import { openWindows } from './windows-session.js';
 
 /**
  * End to end on the forge's EventLog presets: every record the manifest says is recoverable (all the file pages it
@@ -85,7 +83,11 @@ function keyOf(r: LogRecordRow): string {
     : `evtx:${r.record_id}:${r.time_written}`;
 }
 
-function scenario(preset: string, expectHost: RegExp) {
+/**
+ * Forges `preset` in a temp folder, runs evtlogs on it and checks it against the truth. Without ../shared the forge
+ * builds the same images with generated logs, so this runs on a fresh clone too.
+ */
+export function evtlogsScenario(preset: string, expectHost: RegExp) {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `memdig-evtlogs-${preset}-`));
     try {
@@ -136,25 +138,3 @@ function scenario(preset: string, expectHost: RegExp) {
     }
   };
 }
-
-// The forge needs the kernel structure layouts of ../shared (corpus/isf, isf-x86) to build these images.
-const skipXp = skipWithoutShared('corpus', 'isf-x86');
-const skipX64 = skipWithoutShared('corpus', 'isf');
-
-test('evtlogs xp-eventlog: services.exe, every recoverable record including the deleted SecEvent.Evt', {
-  skip: skipXp,
-}, async () => {
-  await scenario('xp-eventlog', /^services\.exe 652$/)();
-});
-
-test('evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record', {
-  skip: skipX64,
-}, async () => {
-  await scenario('win7-eventlog', /^svchost\.exe 1096$/)();
-});
-
-test('evtlogs win10-eventlog: the EventLog svchost, every recoverable .evtx record', {
-  skip: skipX64,
-}, async () => {
-  await scenario('win10-eventlog', /^svchost\.exe 1096$/)();
-});
