@@ -7,8 +7,8 @@ import { evtKey, evtxKey } from './log-records.js';
 
 /**
  * Carves the whole physical address space for event-log records: EVT records (streamed, records across block edges
- * included) and EVTX chunks and records. Blocks overlap by one chunk so that a chunk or record crossing a block edge
- * is seen whole in the next block; duplicates from the overlap are dropped by record identity.
+ * included) and EVTX chunks and records (each block in place, plus a seam buffer across each block edge so a chunk
+ * or record crossing it is seen whole). Records seen twice are dropped by record identity.
  */
 
 export interface MemoryCarveOptions {
@@ -44,7 +44,7 @@ export function carveMemory(mem: PhysicalMemory, opts: MemoryCarveOptions = {}):
   const evtxSeen = new Set<string>();
   let chunks = 0;
   const overlap = CHUNK_SIZE;
-  const work = Buffer.allocUnsafe(block + overlap);
+  const seam = Buffer.allocUnsafe(2 * overlap);
   let tailLen = 0;
   let tailEnd = -1;
   let done = 0;
@@ -72,23 +72,36 @@ export function carveMemory(mem: PhysicalMemory, opts: MemoryCarveOptions = {}):
         }
       }
       if (opts.evtx !== false) {
-        // The previous block's last chunk-size bytes go in front when the blocks are contiguous.
-        const keep = tailEnd === b.addr ? tailLen : 0;
-        const buf = work.subarray(0, keep + n);
-        buf.set(b.bytes, keep);
-        const baseAddr = b.addr - keep;
-        const res = carveEvtx(buf, baseAddr);
-        chunks += res.chunks.filter((c) => c.offset >= b.addr).length;
-        for (const r of res.records) {
-          // Records wholly inside the overlap were seen with the previous block.
-          if (r.offset + r.size <= b.addr) continue;
-          const k = evtxKey(r, buf, r.offset - baseAddr);
-          if (evtxSeen.has(k)) continue;
-          evtxSeen.add(k);
-          evtx.push({ record: r, key: k });
+        const addRecords = (
+          res: ReturnType<typeof carveEvtx>,
+          buf: Uint8Array,
+          baseAddr: number,
+          seam: boolean,
+        ) => {
+          for (const r of res.records) {
+            // The seam carve only adds what crosses the block edge; the rest is found in one block or the other.
+            if (seam && !(r.offset < b.addr && r.offset + r.size > b.addr)) continue;
+            const k = evtxKey(r, buf, r.offset - baseAddr);
+            if (evtxSeen.has(k)) continue;
+            evtxSeen.add(k);
+            evtx.push({ record: r, key: k });
+          }
+        };
+        // Blocks are carved in place; chunks and records crossing from the previous contiguous block are found
+        // in a small seam buffer (its last chunk-size bytes and this block's first), not by copying blocks.
+        if (tailEnd === b.addr && tailLen) {
+          const head = Math.min(overlap, n);
+          seam.set(b.bytes.subarray(0, head), tailLen);
+          const sb = seam.subarray(0, tailLen + head);
+          const res = carveEvtx(sb, b.addr - tailLen);
+          chunks += res.chunks.filter((c) => c.offset < b.addr && c.offset + CHUNK_SIZE > b.addr).length;
+          addRecords(res, sb, b.addr - tailLen, true);
         }
-        tailLen = Math.min(overlap, buf.length);
-        work.copyWithin(0, buf.length - tailLen, buf.length);
+        const res = carveEvtx(b.bytes, b.addr);
+        chunks += res.chunks.length;
+        addRecords(res, b.bytes, b.addr, false);
+        tailLen = Math.min(overlap, n);
+        seam.set(b.bytes.subarray(n - tailLen, n), 0);
         tailEnd = b.addr + n;
       }
       done += n;
