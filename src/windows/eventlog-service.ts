@@ -66,7 +66,8 @@ export function rankEventLogHosts(
     let wevtsvc = false;
     for (const v of vads) {
       if (v.kind === 'image' && base(v.fileName) === 'wevtsvc.dll') wevtsvc = true;
-      if (v.kind !== 'mapped') continue;
+      // A copy of a log mapped from elsewhere (an analyst's viewer, a collection tool) says nothing of the service.
+      if (v.kind !== 'mapped' || !isSystemLogName(v.fileName)) continue;
       const k = logKind(v.fileName);
       if (k === 'evt') evt.add(v.fileName!);
       else if (k === 'evtx') evtx.add(v.fileName!);
