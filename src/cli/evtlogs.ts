@@ -53,6 +53,19 @@ export const EVTLOG_SUMMARY: Artefact = {
   ],
 };
 
+/** Every record, for the case database and the timeline (`--sqlite`, `--bodyfile`); records.jsonl has the same. */
+export const EVTLOG_RECORDS: Artefact = {
+  name: 'event_log_records',
+  columns: LOG_RECORD_COLUMNS.map((key) => ({
+    key,
+    ...(key === 'record_id' || key === 'event_id' ? { type: 'integer' as const } : {}),
+    ...(key === 'log' || key === 'event_id' || key === 'time_written' ? { indexed: true } : {}),
+    ...(key === 'time_written' ? { bodyfile: 'mtime' as const } : {}),
+    ...(key === 'time_created' ? { bodyfile: 'crtime' as const } : {}),
+  })),
+  bodyName: (r) => `[event] ${r.log} ${r.provider ?? ''} ${r.event_id ?? ''} #${r.record_id} (${r.source})`,
+};
+
 /** Per-log result, also written to summary.json. */
 export interface LogSummary {
   log: string;
@@ -110,7 +123,10 @@ export function evtlogsCommand(program: Command): void {
           ? `EventLog service: ${svc.process.name} pid ${svc.process.pid} — ${svc.reasons.join('; ')}\n`
           : 'EventLog service: not found (no process maps event logs); logs found by pool scan only\n',
       );
-      const sink = output.sink(EVTLOG_SUMMARY);
+      // The timeline is the records; the case database gets both tables; the other formats show the summary.
+      if (output.format === 'sqlite' || output.format === 'bodyfile')
+        output.write(EVTLOG_RECORDS, res.records as unknown as Record<string, unknown>[]);
+      const sink = output.format === 'bodyfile' ? { add() {}, end() {} } : output.sink(EVTLOG_SUMMARY);
       for (const l of res.logs) {
         sink.add({
           log: l.path,
