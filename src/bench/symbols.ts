@@ -10,36 +10,39 @@ import { sharedPath } from '../testing/shared.js';
 
 const FULL_ISF = 'corpus/isf/ntkrnlmp.pdb/00F31FD82648C8ED1A4426DFFC56A424-1.json.xz';
 
-function ms(t0: number): string {
-  return (performance.now() - t0).toFixed(1);
+/** Wall and CPU time since a mark: on a shared, loaded machine CPU time is the steadier figure. */
+function mark(): { wall: number; cpu: NodeJS.CpuUsage } {
+  return { wall: performance.now(), cpu: process.cpuUsage() };
+}
+
+function since(m: { wall: number; cpu: NodeJS.CpuUsage }): string {
+  const c = process.cpuUsage(m.cpu);
+  return `${(performance.now() - m.wall).toFixed(1)} ms wall, ${((c.user + c.system) / 1000).toFixed(1)} ms CPU`;
 }
 
 export async function bench(): Promise<void> {
   const full = sharedPath(...FULL_ISF.split('/'));
   if (full) {
-    const times: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
+      const m = mark();
       const p = new Profile(readIsfFile(full), { source: full });
       p.struct('_EPROCESS').offsetOf('ActiveProcessLinks');
-      times.push(performance.now() - t0);
+      console.log(`symbols: full kernel ISF (.json.xz, validated) load #${i + 1}: ${since(m)}`);
     }
-    console.log(
-      `symbols: full kernel ISF (.json.xz, validated) load: ${times.map((t) => t.toFixed(0)).join(' / ')} ms`,
-    );
   } else console.log('symbols: full kernel ISF load: skipped (no shared corpus)');
 
-  let t0 = performance.now();
+  let m = mark();
   const idx = builtinIndex();
   const k = idx.kernels.find((x) => x.build === 19041 && x.arch === 'x64') ?? idx.kernels[0]!;
   const p = new Profile(builtinIsf(k), { source: k.layout });
   const eproc = p.struct('_EPROCESS');
   eproc.offsetOf('ActiveProcessLinks');
-  console.log(`symbols: built-in table load (index + layout, cold): ${ms(t0)} ms`);
-  t0 = performance.now();
+  console.log(`symbols: built-in table load (index + layout, cold): ${since(m)}`);
+  m = mark();
   const k2 = idx.kernels.find((x) => x.build === 22621 && x.arch === 'x64') ?? idx.kernels[1]!;
   new Profile(builtinIsf(k2), { source: k2.layout }).struct('_EPROCESS');
-  console.log(`symbols: built-in table load (another layout, index cached): ${ms(t0)} ms`);
+  console.log(`symbols: built-in table load (another layout, index cached): ${since(m)}`);
+  let t0 = 0;
 
   // Typed reads: decode members from a buffer holding many EPROCESS copies.
   const n = 1024;

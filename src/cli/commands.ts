@@ -7,6 +7,7 @@ import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
 import { infoCommand } from './info.js';
+import { layoutsCommand } from './layouts.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
@@ -25,5 +26,6 @@ export function registerCommands(program: Command): void {
   filesCommand(program);
   extractCommand(program);
   vadsCommand(program);
+  layoutsCommand(program);
   evtlogsCommand(program);
 }

@@ -185,7 +185,8 @@ export function validateIsf(doc: unknown, source: string, warnings = new Warning
     }
   }
   const symbols = d.symbols as Record<string, IsfSymbol>;
-  for (const [name, s] of Object.entries(symbols)) {
+  for (const name of Object.keys(symbols)) {
+    const s = symbols[name]!;
     if (
       !isObj(s) ||
       (s.address !== undefined && (typeof s.address !== 'number' || !Number.isFinite(s.address)))
@@ -196,56 +197,61 @@ export function validateIsf(doc: unknown, source: string, warnings = new Warning
 
   const userTypes = d.user_types as Record<string, IsfUserType>;
   const hasOwn = Object.prototype.hasOwnProperty;
-  const sizeOfRef = (t: IsfTypeRef, where: string, depth: number): number => {
+  // Where the member being checked is; error texts are built only when something is wrong (this loop runs over
+  // every member of a 1500-type table, so no per-member strings).
+  let curType = '';
+  let curField = '';
+  const loc = () => `${curType}.${curField}`;
+  const sizeOfRef = (t: IsfTypeRef, depth: number): number => {
     if (depth > MAX_DESCRIPTOR_DEPTH)
-      bad(`${where}: type descriptor nested deeper than ${MAX_DESCRIPTOR_DEPTH}`);
-    if (!isObj(t) || typeof t.kind !== 'string') return bad(`${where}: type descriptor without a kind`);
+      bad(`${loc()}: type descriptor nested deeper than ${MAX_DESCRIPTOR_DEPTH}`);
+    if (!isObj(t) || typeof t.kind !== 'string') return bad(`${loc()}: type descriptor without a kind`);
     switch (t.kind) {
       case 'base': {
         const b =
           typeof t.name === 'string' && hasOwn.call(baseTypes, t.name) ? baseTypes[t.name] : undefined;
-        if (!b) return bad(`${where}: base type "${String(t.name)}" is not defined in base_types`);
+        if (!b) return bad(`${loc()}: base type "${String(t.name)}" is not defined in base_types`);
         return b.size;
       }
       case 'pointer': {
         const pb = t.base ?? 'pointer';
         const b = hasOwn.call(baseTypes, pb) ? baseTypes[pb] : undefined;
-        if (!b) return bad(`${where}: pointer base type "${pb}" is not defined in base_types`);
-        if (t.subtype === undefined) return bad(`${where}: pointer without subtype`);
-        checkTarget(t.subtype, `${where} -> *`, depth + 1);
+        if (!b) return bad(`${loc()}: pointer base type "${pb}" is not defined in base_types`);
+        if (t.subtype === undefined) return bad(`${loc()}: pointer without subtype`);
+        checkTarget(t.subtype, depth + 1);
         return b.size;
       }
       case 'array': {
         if (!isCount(t.count, MAX_TYPE_SIZE))
-          return bad(`${where}: array count ${String(t.count)} is not a sane count`);
-        if (t.subtype === undefined) return bad(`${where}: array without subtype`);
-        const es = sizeOfRef(t.subtype, `${where}[]`, depth + 1);
+          return bad(`${loc()}: array count ${String(t.count)} is not a sane count`);
+        if (t.subtype === undefined) return bad(`${loc()}: array without subtype`);
+        const es = sizeOfRef(t.subtype, depth + 1);
         if (es * t.count > MAX_TYPE_SIZE)
-          bad(`${where}: array of ${t.count} x ${es} bytes is absurdly large`);
+          bad(`${loc()}: array of ${t.count} x ${es} bytes is absurdly large`);
         return es * t.count;
       }
       case 'bitfield': {
-        if (t.type === undefined) return bad(`${where}: bitfield without an underlying type`);
-        const s = sizeOfRef(t.type, `${where} (bitfield)`, depth + 1);
+        if (t.type === undefined) return bad(`${loc()}: bitfield without an underlying type`);
+        const s = sizeOfRef(t.type, depth + 1);
         const pos = t.bit_position;
         const len = t.bit_length;
         if (!isCount(pos, 63) || !isCount(len, 64) || len === 0 || pos + len > s * 8) {
-          bad(`${where}: bit range ${String(pos)}+${String(len)} does not fit a ${s}-byte integer`);
+          bad(`${loc()}: bit range ${String(pos)}+${String(len)} does not fit a ${s}-byte integer`);
         }
         return s;
       }
       case 'enum': {
         const e = typeof t.name === 'string' && hasOwn.call(enums, t.name) ? enums[t.name] : undefined;
-        if (!e) return bad(`${where}: enum "${String(t.name)}" is not defined`);
+        if (!e) return bad(`${loc()}: enum "${String(t.name)}" is not defined`);
         return e.size;
       }
       case 'struct':
       case 'union':
       case 'class': {
-        if (typeof t.name !== 'string') return bad(`${where}: ${t.kind} reference without a name`);
+        if (typeof t.name !== 'string') return bad(`${loc()}: ${t.kind} reference without a name`);
         const u = hasOwn.call(userTypes, t.name) ? userTypes[t.name] : undefined;
         if (!u) {
-          warnings.add(`${source}: ${where}: by-value member of undefined type "${t.name}"`);
+          warnings.add(`${source}: ${loc()}: by-value member of undefined type "${t.name}"`);
           return 0;
         }
         return isCount(u.size, MAX_TYPE_SIZE) ? u.size : 0;
@@ -253,46 +259,50 @@ export function validateIsf(doc: unknown, source: string, warnings = new Warning
       case 'function':
         return 0;
       default:
-        return bad(`${where}: unknown type kind "${String((t as { kind: unknown }).kind)}"`);
+        return bad(`${loc()}: unknown type kind "${String((t as { kind: unknown }).kind)}"`);
     }
   };
   // Pointer targets may name types the table only declares (Volatility's own tables do this): accept them.
-  const checkTarget = (t: IsfTypeRef, where: string, depth: number): void => {
+  const checkTarget = (t: IsfTypeRef, depth: number): void => {
     if (depth > MAX_DESCRIPTOR_DEPTH)
-      bad(`${where}: type descriptor nested deeper than ${MAX_DESCRIPTOR_DEPTH}`);
-    if (!isObj(t) || typeof t.kind !== 'string') bad(`${where}: type descriptor without a kind`);
+      bad(`${loc()}: type descriptor nested deeper than ${MAX_DESCRIPTOR_DEPTH}`);
+    if (!isObj(t) || typeof t.kind !== 'string') bad(`${loc()}: type descriptor without a kind`);
     if (t.kind === 'struct' || t.kind === 'union' || t.kind === 'class' || t.kind === 'enum') {
-      if (typeof t.name !== 'string') bad(`${where}: ${t.kind} reference without a name`);
+      if (typeof t.name !== 'string') bad(`${loc()}: ${t.kind} reference without a name`);
       return;
     }
     if (t.kind === 'pointer') {
-      if (t.subtype === undefined) bad(`${where}: pointer without subtype`);
-      checkTarget(t.subtype!, `${where} -> *`, depth + 1);
+      if (t.subtype === undefined) bad(`${loc()}: pointer without subtype`);
+      checkTarget(t.subtype!, depth + 1);
       return;
     }
     if (t.kind === 'array') {
-      if (!isCount(t.count, MAX_TYPE_SIZE) || t.subtype === undefined) bad(`${where}: malformed array`);
-      checkTarget(t.subtype!, `${where}[]`, depth + 1);
+      if (!isCount(t.count, MAX_TYPE_SIZE) || t.subtype === undefined) bad(`${loc()}: malformed array`);
+      checkTarget(t.subtype!, depth + 1);
       return;
     }
-    sizeOfRef(t, where, depth);
+    sizeOfRef(t, depth);
   };
 
-  for (const [name, u] of Object.entries(userTypes)) {
+  for (const name of Object.keys(userTypes)) {
+    const u = userTypes[name]!;
     if (!isObj(u) || !isObj(u.fields)) bad(`user type "${name}" is malformed (needs kind, size and fields)`);
     if (u.kind !== 'struct' && u.kind !== 'union' && u.kind !== 'class') {
       bad(`user type "${name}" has unknown kind "${String(u.kind)}"`);
     }
     if (!isCount(u.size, MAX_TYPE_SIZE)) bad(`user type "${name}" has an absurd size ${String(u.size)}`);
-    for (const [fname, f] of Object.entries(u.fields)) {
-      const where = `${name}.${fname}`;
+    const fields = u.fields;
+    for (const fname of Object.keys(fields)) {
+      const f = fields[fname]!;
+      curType = name;
+      curField = fname;
       if (!isObj(f) || !isCount(f.offset, u.size)) {
-        bad(`${where}: offset ${String((f as IsfField)?.offset)} is outside the ${u.size}-byte type`);
+        bad(`${loc()}: offset ${String((f as IsfField)?.offset)} is outside the ${u.size}-byte type`);
       }
-      const fs = sizeOfRef(f.type, where, 0);
+      const fs = sizeOfRef(f.type, 0);
       if (f.offset + fs > u.size) {
         warnings.add(
-          `${source}: ${where}: member (${fs} bytes at +${f.offset}) runs past the end of its type`,
+          `${source}: ${loc()}: member (${fs} bytes at +${f.offset}) runs past the end of its type`,
         );
       }
     }

@@ -195,13 +195,13 @@ export class StructLayout {
 
   /** Compiled reader for a scalar member (integer, pointer, bitfield, enum, bool, float). */
   accessor(path: string): Accessor {
-    return new Accessor(this.field(path), this.table.pointerSize);
+    return new Accessor(this.field(path));
   }
 
   /** Like `accessor` but null when the member is absent in this build. */
   tryAccessor(path: string): Accessor | null {
     const f = this.tryField(path);
-    return f ? new Accessor(f, this.table.pointerSize) : null;
+    return f ? new Accessor(f) : null;
   }
 
   private resolvePath(path: string): FieldLayout | null {
@@ -338,7 +338,7 @@ export class Accessor {
   readonly field: FieldLayout;
   readonly decode: Decoder;
 
-  constructor(field: FieldLayout, pointerSize: 4 | 8) {
+  constructor(field: FieldLayout) {
     this.field = field;
     this.offset = field.offset;
     const t = field.type;
@@ -363,7 +363,6 @@ export class Accessor {
           `${field.path} is a ${t.kind}${t.name ? ` (${t.name})` : ''}, not a scalar: use a nested layout or view`,
         );
     }
-    void pointerSize;
   }
 
   /** Value from a buffer holding the struct at `structOff`. */

@@ -15,8 +15,12 @@ export interface IsfSubset {
   enums: Record<string, IsfEnum>;
 }
 
+/** Names compilers/converters give types without a name: `__unnamed_1a2b`, `__anonymous_1de7`, `<unnamed-tag>`. */
 const isAnonymous = (name: string) =>
-  name.startsWith('__unnamed') || name.startsWith('<unnamed') || name.includes('<anonymous');
+  name.startsWith('__unnamed_') ||
+  name.startsWith('__anonymous_') ||
+  name.startsWith('<unnamed') ||
+  name.startsWith('<anonymous');
 
 export function extractSubset(
   doc: IsfDocument,

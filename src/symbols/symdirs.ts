@@ -71,7 +71,10 @@ function searchDir(root: string, pdb: string, names: string[]): TableLocation | 
     for (const e of list) {
       const lower = e.name.toLowerCase();
       if (e.isDirectory()) {
-        if (depth < MAX_DEPTH) queue.push({ dir: join(dir, e.name), depth: depth + 1 });
+        // Other PDBs' folders (ntdll.pdb, … thousands of tables each in a full symbol pack) are leaves: skip them.
+        if (depth < MAX_DEPTH && (!lower.endsWith('.pdb') || lower === pdb)) {
+          queue.push({ dir: join(dir, e.name), depth: depth + 1 });
+        }
       } else if (isPdbDir && names.includes(lower)) {
         return { path: join(dir, e.name) };
       } else if (lower.endsWith('.zip')) {

@@ -45,7 +45,7 @@ export class StructView {
   /** Scalar member value (integer, pointer, bitfield, enum). */
   num(path: string): number {
     const f = this.layout.field(path);
-    return new Accessor(f, this.profile.pointerSize).get(this.bytes, this.offset);
+    return new Accessor(f).get(this.bytes, this.offset);
   }
 
   /** Enum member as its constant name (or the number as a string when unnamed). */
@@ -123,7 +123,7 @@ export class StructView {
       case 'function':
         return null;
       default:
-        return new Accessor({ path: '', offset: 0, type: t }, this.profile.pointerSize).get(this.bytes, off);
+        return new Accessor({ path: '', offset: 0, type: t }).get(this.bytes, off);
     }
   }
 
