@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { carveEvtRecords } from '../evtlog/evt/carve.js';
 import { parseEvt } from '../evtlog/evt/parse.js';
@@ -368,7 +369,7 @@ function extractLog(
     }
   } else {
     const { bytes: fixed, report } = repairEvtx(bytes);
-    const repaired = names.take(`${baseName(f.output)}.repaired.evtx`);
+    const repaired = names.take(`${basename(f.output)}.repaired.evtx`);
     writeFileSync(repaired, fixed);
     s.repaired = repaired;
     s.warnings.push(...report.notes.slice(0, 50));

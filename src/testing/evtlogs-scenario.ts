@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runEvtlogs } from '../cli/evtlogs.js';
 import { openWindows } from '../cli/windows-session.js';
 import { carveEvtRecords } from '../evtlog/evt/carve.js';
@@ -126,6 +126,22 @@ export function evtlogsScenario(preset: string, expectHost: RegExp) {
         );
         const ev = truth.all.get(k);
         if (r.complete && ev !== null && ev !== undefined) assert.equal(r.event_id, ev, `${k}: event id`);
+      }
+      // Each .evtx has a repaired copy beside it that a strict reader accepts (every CRC right).
+      for (const l of res.logs.filter((x) => x.format === 'evtx')) {
+        assert.ok(
+          l.repaired && dirname(l.repaired) === dirname(l.output),
+          `${l.log}: repaired beside the log`,
+        );
+        const fixed = parseEvtx(readFileSync(l.repaired));
+        const n = [...fixed].length;
+        assert.ok(fixed.header?.crcOk, `${l.log}: repaired header CRC`);
+        assert.deepEqual(
+          fixed.chunks.filter((c) => !c.headerCrcOk || !c.dataCrcOk).map((c) => c.index),
+          [],
+          `${l.log}: repaired chunk CRCs`,
+        );
+        assert.ok(n > 0, `${l.log}: repaired copy has records`);
       }
       // The JSON Lines and CSV files hold every record with the stable columns.
       const lines = readFileSync(res.recordsPath, 'utf8').trim().split('\n');
