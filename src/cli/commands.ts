@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
+import { evtlogsCommand } from './evtlogs.js';
 import { evtxCommand } from './evtx.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   handlesCommand(program);
   vaddumpCommand(program);
   layoutsCommand(program);
+  evtlogsCommand(program);
 }
