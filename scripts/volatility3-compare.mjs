@@ -20,7 +20,15 @@ const PAGE = 4096;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const o = { image: null, vol: null, symbols: null, cache: null, work: null, python: 'python3', json: null };
+  const o = {
+    image: null,
+    vol: null,
+    symbols: null,
+    cache: null,
+    work: null,
+    python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+    json: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const take = () => {
@@ -262,7 +270,16 @@ function residentMap(m) {
 }
 
 const perFile = [];
-const totals = { equal: 0, different: 0, onlyVol: 0, onlyMemdig: 0, zeroBoth: 0, unmatchedVolFiles: 0 };
+const totals = {
+  equal: 0,
+  different: 0,
+  onlyVol: 0,
+  onlyMemdig: 0,
+  zeroBoth: 0,
+  unmatchedVolFiles: 0,
+  volDistinct: 0,
+  memdigResident: 0,
+};
 const volFiles = readdirSync(volOut).filter((f) => f.startsWith('file.'));
 const seenMd = new Map(); // memdig file → union of offsets Volatility recovered
 for (const f of volFiles.sort()) {
@@ -341,6 +358,8 @@ for (const md of mdManifests) {
     if (!union.has(o) && !isZero(mb.subarray(o, o + PAGE))) n++;
   }
   totals.onlyMemdig += n;
+  totals.volDistinct += union.size;
+  totals.memdigResident += resident;
   mdOnly.push({
     memdig: basename(md.dataPath),
     view: md.view,
@@ -381,6 +400,9 @@ for (const s of report.steps) {
 }
 const d = report.steps.find((s) => s.name === 'dumpfiles');
 console.log(`\ndumpfiles (${d.mode}): ${d.volFiles} Volatility files, ${d.memdigFiles.length} memdig files`);
+console.log(
+  `distinct file pages recovered: Volatility ${totals.volDistinct}, memdig ${totals.memdigResident} (resident)`,
+);
 console.log(
   `pages equal: ${totals.equal}, different: ${totals.different}, only Volatility: ${totals.onlyVol}, only memdig: ${totals.onlyMemdig} (all-zero pages both hold: ${totals.zeroBoth}; Volatility files with no memdig match: ${totals.unmatchedVolFiles})`,
 );
