@@ -342,6 +342,17 @@ for (const f of volFiles.sort()) {
       row.diffOffsets.push(hex(o));
     }
   }
+  // Pages Volatility wrote at another offset (its x86 prototype-PTE bug moves every page after the first paged-out
+  // one): memdig's resident pages that Volatility holds nowhere at their offset but somewhere else in its output.
+  row.misplaced = 0;
+  if (row.onlyVol > 0) {
+    for (const [o, r] of res) {
+      if (!r || union.has(o)) continue;
+      const mp = mb.subarray(o, o + PAGE);
+      if (mp.length === PAGE && !isZero(mp) && vb.indexOf(mp) >= 0) row.misplaced++;
+    }
+  }
+  totals.misplaced = (totals.misplaced ?? 0) + row.misplaced;
   for (const k of ['equal', 'different', 'onlyVol', 'zeroBoth']) totals[k] += row[k];
   perFile.push(row);
 }
@@ -404,15 +415,15 @@ console.log(
   `distinct file pages recovered: Volatility ${totals.volDistinct}, memdig ${totals.memdigResident} (resident)`,
 );
 console.log(
-  `pages equal: ${totals.equal}, different: ${totals.different}, only Volatility: ${totals.onlyVol}, only memdig: ${totals.onlyMemdig} (all-zero pages both hold: ${totals.zeroBoth}; Volatility files with no memdig match: ${totals.unmatchedVolFiles})`,
+  `pages equal: ${totals.equal}, different: ${totals.different}, only Volatility: ${totals.onlyVol}, only memdig: ${totals.onlyMemdig} (all-zero pages both hold: ${totals.zeroBoth}; Volatility files with no memdig match: ${totals.unmatchedVolFiles}; memdig pages Volatility wrote at a wrong offset: ${totals.misplaced ?? 0})`,
 );
 console.log(
-  '\n| Volatility file | memdig file (matched by) | equal | different | only Volatility |\n| --- | --- | --- | --- | --- |',
+  '\n| Volatility file | memdig file (matched by) | equal | different | only Volatility | memdig pages misplaced by Volatility |\n| --- | --- | --- | --- | --- | --- |',
 );
 for (const r of perFile) {
   const diffs = r.diffOffsets.length ? ` (${r.diffOffsets.slice(0, 4).join(', ')})` : '';
   console.log(
-    `| ${r.vol} | ${r.memdig ?? '-'} (${r.matchedBy}) | ${r.equal} | ${r.different}${diffs} | ${r.onlyVol} |`,
+    `| ${r.vol} | ${r.memdig ?? '-'} (${r.matchedBy}) | ${r.equal} | ${r.different}${diffs} | ${r.onlyVol} | ${r.misplaced ?? 0} |`,
   );
 }
 console.log(
