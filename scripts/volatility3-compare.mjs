@@ -12,7 +12,7 @@
  * recovered when it is not all zeros (an all-zero page both tools hold counts as equal).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -280,6 +280,30 @@ const totals = {
   volDistinct: 0,
   memdigResident: 0,
 };
+// Files only a pool scan reaches (e.g. an exited process's image): dumpfiles walks listed processes only, so ask it
+// for those file objects by the address filescan printed (physical before Windows 10, virtual on 10).
+const imageSize = statSync(image).size;
+const extra = { seconds: 0, runs: 0, errors: [] };
+{
+  const dumpedFos = new Set(
+    readdirSync(volOut)
+      .map((f) => /^file\.(0x[0-9a-f]+)\./.exec(f)?.[1])
+      .filter(Boolean),
+  );
+  const done = new Set();
+  for (const md of mdManifests) {
+    if (md.file_object && dumpedFos.has(low48(md.file_object))) continue;
+    for (const r of vFiles.rows.filter((x) => x.Name === md.name)) {
+      if (done.has(r.Offset)) continue;
+      done.add(r.Offset);
+      const how = r.Offset >= imageSize ? '--virtaddr' : '--physaddr';
+      const x = vol('windows.dumpfiles', [how, String(r.Offset)], volOut);
+      extra.seconds += x.seconds;
+      extra.runs++;
+      if (!x.ok) extra.errors.push(`${md.name}: ${x.error}`);
+    }
+  }
+}
 const volFiles = readdirSync(volOut).filter((f) => f.startsWith('file.'));
 const seenMd = new Map(); // memdig file → union of offsets Volatility recovered
 for (const f of volFiles.sort()) {
@@ -390,6 +414,12 @@ report.steps.push({
   memdigError: mdExtract.error,
 });
 report.timings.push({ name: 'dumpfiles / extract', vol: vDump.seconds, memdig: mdExtract.seconds });
+if (extra.runs)
+  report.timings.push({
+    name: `dumpfiles by address (${extra.runs} scan-only file objects)`,
+    vol: extra.seconds,
+    memdig: null,
+  });
 
 // --- print ---------------------------------------------------------------------------------------------------------
 console.log(`image: ${image}`);
@@ -411,6 +441,10 @@ for (const s of report.steps) {
 }
 const d = report.steps.find((s) => s.name === 'dumpfiles');
 console.log(`\ndumpfiles (${d.mode}): ${d.volFiles} Volatility files, ${d.memdigFiles.length} memdig files`);
+if (extra.runs)
+  console.log(
+    `dumpfiles by address for scan-only file objects: ${extra.runs} runs${extra.errors.length ? `, errors: ${extra.errors.join('; ')}` : ''}`,
+  );
 console.log(
   `distinct file pages recovered: Volatility ${totals.volDistinct}, memdig ${totals.memdigResident} (resident)`,
 );
