@@ -9,7 +9,6 @@ import { type LinuxLayout, resolveLayout } from './layout.js';
 import { BtfTypes, type TypeSource } from './types.js';
 import { scanVmcoreInfo, VmcoreInfo } from './vmcoreinfo.js';
 
-/** Builds a page-table translator for a root (CR3 / pgd physical address). */
 /** Makes an address space for a page-table root; `la57` says the kernel runs 5-level paging (refuse, never guess). */
 export type SpaceFactory = (dtb: number, la57: boolean) => VirtualSpace;
 
