@@ -45,6 +45,7 @@ export function forgeCommand(program: Command): void {
           }
           if (seed !== undefined) scenario.seed = seed;
         }
+        mkdirSync(dirname(resolve(opts.output)), { recursive: true });
         const t0 = performance.now();
         const m = forgeImage(scenario, opts.output, { format: opts.format as ContainerFormat });
         const s = ((performance.now() - t0) / 1000).toFixed(1);
