@@ -26,6 +26,9 @@ import { canonHex, StructBuf } from './struct.js';
 const TWO32 = 0x100000000;
 const PROT_READWRITE = 4;
 const PROT_EXECUTE_WRITECOPY = 7;
+/** Pointers per VACB index array; a flat array covers 128 views of 256 KiB = 32 MiB. */
+const VACB_ARRAY = 128;
+const VACB_FLAT_MAX = VACB_ARRAY * 0x40000;
 
 /** FILETIME (100 ns since 1601) of an ISO time, as [lo, hi]. */
 export function filetime(iso: string): [number, number] {
@@ -648,12 +651,20 @@ export class Builder {
   /** Control area, segment, subsections and prototype PTEs for a data or image section. */
   private buildSection(f: FileRec, states: string, image: boolean): SectionRec {
     const n = f.pages;
-    const fp = this.family === 'xp' ? n : (f.spec.subsectionPages ?? 256);
+    // Subsection sizes: the spec's list (the last size repeats), else one per 256 pages (7/10) or a single one (XP).
+    const want = f.spec.subsectionPages ?? (this.family === 'xp' ? [n] : 256);
+    const sizes = typeof want === 'number' ? [want] : want.length ? want : [n];
+    const firsts: number[] = [];
+    for (let first = 0, i = 0; first < n; i++) {
+      firsts.push(first);
+      first += Math.max(1, sizes[Math.min(i, sizes.length - 1)]!);
+    }
+    const span = (i: number) => (i + 1 < firsts.length ? firsts[i + 1]! : n) - firsts[i]!;
     const ssType =
       !image && this.family !== 'xp' && this.L.hasType('_MSUBSECTION') ? '_MSUBSECTION' : '_SUBSECTION';
     const ssSize = this.L.size(ssType);
     const caSize = this.L.size('_CONTROL_AREA');
-    const count = Math.ceil(n / fp);
+    const count = firsts.length;
     const caBlock = this.np.alloc(image ? 'MmCi' : 'MmCa', caSize + ssSize);
     const ca = caBlock.data;
     const ssVas: number[] = [ca + caSize];
@@ -667,11 +678,11 @@ export class Builder {
       const thePtes = this.L.off('_SEGMENT', 'ThePtes');
       const blk = this.pp.alloc('MmSt', thePtes + n * pte);
       segment = blk.data;
-      for (let i = 0; i < count; i++) bases.push(segment + thePtes + i * fp * pte);
+      for (let i = 0; i < count; i++) bases.push(segment + thePtes + firsts[i]! * pte);
     } else {
       segment = this.pp.alloc('MmSm', segSize).data;
       for (let i = 0; i < count; i++) {
-        const cnt = Math.min(fp, n - i * fp);
+        const cnt = span(i);
         bases.push(this.pp.alloc('MmSt', cnt * pte).data);
       }
     }
@@ -686,8 +697,8 @@ export class Builder {
     };
     const imgPfn: number[] = [];
     for (let i = 0; i < count; i++) {
-      const first = i * fp;
-      const cnt = Math.min(fp, n - first);
+      const first = firsts[i]!;
+      const cnt = span(i);
       sec.subsections.push({ va: ssVas[i]!, first, pages: cnt, base: bases[i]! });
       const s = new StructBuf(this.L, ssType);
       const core = s.view('_SUBSECTION');
@@ -757,15 +768,43 @@ export class Builder {
     s.set('OpenCount', 1).set('FileSize', size).set('SectionSize', sectionSize).set('ValidDataLength', size);
     s.ptr('FileObjectFastRef', f.fo.body + (this.family === 'xp' ? 0 : 1), true);
     if (this.family === 'xp' && this.L.has('_SHARED_CACHE_MAP', 'FileObject')) s.ptr('FileObject', f.fo.body);
-    let vacbArray = 0;
+    // Where each view's VACB pointer goes: InitialVacbs up to 1 MiB, a flat array up to 32 MiB, above that a
+    // sparse tree of 128-pointer arrays (each followed by a VACB_LEVEL_REFERENCE) with only the arrays on the
+    // path to a mapped view allocated, as CcSetVacbLargeOffset does.
+    const levels = sectionSize <= VACB_FLAT_MAX ? 1 : Math.ceil((Math.ceil(Math.log2(sectionSize)) - 18) / 7);
+    let slotOf: ((view: number) => number) | null = null;
+    const tree: { va: number; ptrs: number[] }[] = [];
     if (sectionSize <= 0x100000) s.ptr('Vacbs', scm + s.off('InitialVacbs'));
-    else {
-      if (views > 128)
-        throw new Error(
-          `forge: cached file ${f.spec.path} is over 32 MiB (multi-level VACB trees are not built)`,
-        );
-      vacbArray = this.np.alloc('CcVa', views * this.ps).data;
-      s.ptr('Vacbs', vacbArray);
+    else if (levels === 1) {
+      const flat = this.np.alloc('CcVa', views * this.ps).data;
+      s.ptr('Vacbs', flat);
+      slotOf = (v) => flat + v * this.ps;
+    } else {
+      const newLevel = () => {
+        const node = {
+          va: this.np.alloc('CcVa', VACB_ARRAY * this.ps + 8).data,
+          ptrs: new Array<number>(VACB_ARRAY).fill(0),
+        };
+        tree.push(node);
+        return node;
+      };
+      const root = newLevel();
+      s.ptr('Vacbs', root.va);
+      const children = new Map<number, { va: number; ptrs: number[] }>([[root.va, root]]);
+      slotOf = (v) => {
+        let node = root;
+        for (let level = levels - 1; level > 0; level--) {
+          const i = Math.floor(v / VACB_ARRAY ** level) % VACB_ARRAY;
+          if (!node.ptrs[i]) {
+            const child = newLevel();
+            children.set(child.va, child);
+            node.ptrs[i] = child.va;
+          }
+          node = children.get(node.ptrs[i]!)!;
+        }
+        // The leaf slot's address; the VACB pointer is recorded in the node and written with it below.
+        return node.va + (v % VACB_ARRAY) * this.ps;
+      };
     }
     const vacbSize = this.L.size('_VACB');
     for (const v of [...f.cacheViews].sort((a, b) => a - b)) {
@@ -777,8 +816,12 @@ export class Builder {
         .ptr('SharedCacheMap', scm)
         .u64('Overlay.FileOffset', (v * 0x40000) % TWO32, Math.floor((v * 0x40000) / TWO32));
       this.kmem.write(vacb, vb.bytes);
-      if (vacbArray) this.kmem.writePtr(vacbArray + v * this.ps, vacb, this.ps);
-      else s.ptr(`InitialVacbs[${v}]`, vacb);
+      if (slotOf) {
+        const slot = slotOf(v);
+        const leaf = tree.find((n) => slot >= n.va && slot < n.va + VACB_ARRAY * this.ps);
+        if (leaf) leaf.ptrs[(slot - leaf.va) / this.ps] = vacb;
+        else this.kmem.writePtr(slot, vacb, this.ps);
+      } else s.ptr(`InitialVacbs[${v}]`, vacb);
       f.vacbs.push({ va: vacb, base, offset: v * 0x40000 });
       for (let k = 0; k < 64; k++) {
         const page = v * 64 + k;
@@ -801,6 +844,14 @@ export class Builder {
             this.codec.pageFile(1, this.pageFileNext++, PROT_READWRITE),
           );
       }
+    }
+    for (const node of tree) {
+      for (let i = 0; i < VACB_ARRAY; i++)
+        if (node.ptrs[i]) this.kmem.writePtr(node.va + i * this.ps, node.ptrs[i]!, this.ps);
+      // VACB_LEVEL_REFERENCE.Reference: live entries below this array.
+      const ref = new Uint8Array(8);
+      new DataView(ref.buffer).setUint32(0, node.ptrs.filter((x) => x).length, true);
+      this.kmem.write(node.va + VACB_ARRAY * this.ps, ref);
     }
     this.kmem.write(scm, s.bytes);
   }

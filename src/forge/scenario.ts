@@ -36,8 +36,11 @@ export interface FileSpec {
   cache?: { views: number[]; pages: PagePlan };
   /** An image section (ImageSectionObject) with this page plan (executables). */
   image?: PagePlan;
-  /** Subsection size in pages for data sections (a file larger than this gets several subsections). */
-  subsectionPages?: number;
+  /**
+   * Subsection sizes in pages (a file larger than one gets several subsections): one size for all, or a list whose
+   * last entry repeats. Default: 256 pages on 7/10, one subsection on XP.
+   */
+  subsectionPages?: number | number[];
 }
 
 export type VadSpec =
