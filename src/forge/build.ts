@@ -96,13 +96,18 @@ interface SectionRec {
   ca: number;
   segment: number;
   image: boolean;
-  /** Per file page: prototype PTE VA. */
+  /** Pages of the section: the file's pages, or an image's virtual size (sections may be larger than raw). */
+  pages: number;
+  /** Per section page: prototype PTE VA. */
   protoVa: number[];
-  /** Subsections: VA, first page, page count, PTE array VA. */
-  subsections: { va: number; first: number; pages: number; base: number }[];
+  /** Subsections: VA, first section page, page count, PTE array VA, first file page (StartingSector). */
+  subsections: { va: number; first: number; pages: number; base: number; filePage: number }[];
+  /** Per section page. */
   states: string;
-  /** Per page frame holding it (when R/T), else -1. */
+  /** Per section page: frame holding it (when R/T), else -1. */
   pfn: number[];
+  /** Per file page: the section page holding it (-1: none). Identity for data sections. */
+  pageOfFile: number[];
 }
 
 interface FileRec {
@@ -601,7 +606,10 @@ export class Builder {
     };
     const prng = this.rng.fork(`plan:${spec.path}`);
     if (spec.data !== undefined) f.data = this.buildSection(f, expandPlan(spec.data, pages, prng), false);
-    if (spec.image !== undefined) f.image = this.buildSection(f, expandPlan(spec.image, pages, prng), true);
+    if (spec.image !== undefined) {
+      const imagePages = spec.imageSections ? spec.imageSections.reduce((a, x) => a + x.virtual, 0) : pages;
+      f.image = this.buildSection(f, expandPlan(spec.image, imagePages, prng), true);
+    }
     if (spec.cache) this.buildCache(f, expandPlan(spec.cache.pages, pages, prng));
     // FCB with the common header (sizes) and the section object pointers.
     const fcb = this.pp.alloc('NtFC', 0x100).data;
@@ -650,15 +658,29 @@ export class Builder {
 
   /** Control area, segment, subsections and prototype PTEs for a data or image section. */
   private buildSection(f: FileRec, states: string, image: boolean): SectionRec {
-    const n = f.pages;
+    // Image sections laid out as PE sections: one subsection each, PtesInSubsection from the virtual size,
+    // StartingSector and NumberOfFullSectors from the raw data; pages past the raw size are not file-backed.
+    const pe = image ? f.spec.imageSections : undefined;
+    if (pe && pe.reduce((a, x) => a + x.raw, 0) !== f.pages)
+      throw new Error(
+        `forge: ${f.spec.path}: imageSections raw pages must add up to the file's ${f.pages} pages`,
+      );
+    const n = pe ? pe.reduce((a, x) => a + x.virtual, 0) : f.pages;
     // Subsection sizes: the spec's list (the last size repeats), else one per 256 pages (7/10) or a single one (XP).
-    const want = f.spec.subsectionPages ?? (this.family === 'xp' ? [n] : 256);
+    const want = pe
+      ? pe.map((x) => x.virtual)
+      : (f.spec.subsectionPages ?? (this.family === 'xp' ? [n] : 256));
     const sizes = typeof want === 'number' ? [want] : want.length ? want : [n];
     const firsts: number[] = [];
-    for (let first = 0, i = 0; first < n; i++) {
+    const fileFirsts: number[] = [];
+    for (let first = 0, filePage = 0, i = 0; first < n; i++) {
       firsts.push(first);
-      first += Math.max(1, sizes[Math.min(i, sizes.length - 1)]!);
+      fileFirsts.push(filePage);
+      const size = Math.max(1, sizes[Math.min(i, sizes.length - 1)]!);
+      first += size;
+      filePage += pe ? pe[i]!.raw : size;
     }
+    const rawOf = (i: number) => (pe ? pe[i]!.raw : span(i));
     const span = (i: number) => (i + 1 < firsts.length ? firsts[i + 1]! : n) - firsts[i]!;
     const ssType =
       !image && this.family !== 'xp' && this.L.hasType('_MSUBSECTION') ? '_MSUBSECTION' : '_SUBSECTION';
@@ -690,23 +712,27 @@ export class Builder {
       ca,
       segment,
       image,
+      pages: n,
       protoVa: [],
       subsections: [],
       states,
       pfn: new Array<number>(n).fill(-1),
+      pageOfFile: new Array<number>(f.pages).fill(-1),
     };
     const imgPfn: number[] = [];
     for (let i = 0; i < count; i++) {
       const first = firsts[i]!;
       const cnt = span(i);
-      sec.subsections.push({ va: ssVas[i]!, first, pages: cnt, base: bases[i]! });
+      const filePage = fileFirsts[i]!;
+      const raw = Math.min(rawOf(i), cnt);
+      sec.subsections.push({ va: ssVas[i]!, first, pages: cnt, base: bases[i]!, filePage });
       const s = new StructBuf(this.L, ssType);
       const core = s.view('_SUBSECTION');
       core.ptr('ControlArea', ca).ptr('SubsectionBase', bases[i]!).set('PtesInSubsection', cnt);
       if (i + 1 < count) core.ptr('NextSubsection', ssVas[i + 1]!);
-      const bytesIn = Math.min(cnt * PAGE, f.content.size - first * PAGE);
+      const bytesIn = Math.max(0, Math.min(raw * PAGE, f.content.size - filePage * PAGE));
       const unit = image ? 0x200 : PAGE;
-      core.set('StartingSector', (first * PAGE) / unit);
+      core.set('StartingSector', (filePage * PAGE) / unit);
       core.set('NumberOfFullSectors', Math.floor(bytesIn / unit));
       core.set('u.SubsectionFlags.SectorEndOffset', bytesIn % unit, true);
       core.set('u.SubsectionFlags.Protection', image ? PROT_EXECUTE_WRITECOPY : PROT_READWRITE, true);
@@ -716,6 +742,9 @@ export class Builder {
         const page = first + k;
         const va = bases[i]! + k * pte;
         sec.protoVa[page] = va;
+        // Section page → file page; past the raw data the page is zero-filled, not read from the file.
+        const fp = k < raw ? filePage + k : -1;
+        if (fp >= 0 && fp < f.pages) sec.pageOfFile[fp] = page;
         const c = states[page]!;
         let v: Pte;
         if (c === 'R' || c === 'T') {
@@ -723,10 +752,10 @@ export class Builder {
           if (image) {
             pfn = this.alloc.alloc();
             const buf = new Uint8Array(PAGE);
-            contentPage(f.content, f.spec.path, page * PAGE, buf);
+            if (fp >= 0) contentPage(f.content, f.spec.path, fp * PAGE, buf);
             this.img.writePage(pfn, buf);
             imgPfn[page] = pfn;
-          } else pfn = this.contentPfn(f, page);
+          } else pfn = this.contentPfn(f, fp);
           sec.pfn[page] = pfn;
           v = c === 'R' ? this.codec.valid(pfn, false) : this.codec.transition(pfn, PROT_READWRITE);
         } else {
@@ -1032,7 +1061,7 @@ export class Builder {
         const f = this.files.get(s.file);
         if (!f) throw new Error(`forge: VAD maps unknown file ${s.file}`);
         const off = s.kind === 'mapped' ? (s.offset ?? 0) : 0;
-        pages = s.kind === 'mapped' ? (s.pages ?? f.pages - off / PAGE) : f.pages;
+        pages = s.kind === 'mapped' ? (s.pages ?? f.pages - off / PAGE) : (f.image?.pages ?? f.pages);
       }
       let start = s.start;
       if (start === undefined) {
@@ -1151,7 +1180,7 @@ export class Builder {
         const lastPage = Math.min(firstPage + v.pages - 1, ss.first + ss.pages - 1);
         const lastProto =
           this.family === 'xp'
-            ? sec.protoVa[Math.min(firstPage + v.pages - 1, f.pages - 1)]!
+            ? sec.protoVa[Math.min(firstPage + v.pages - 1, sec.pages - 1)]!
             : sec.protoVa[lastPage]!;
         if (this.family === 'xp') buf.ptr('ControlArea', sec.ca);
         else buf.ptr('Subsection', ss.va);
@@ -1171,7 +1200,6 @@ export class Builder {
           v.pages,
           firstPage,
           sec,
-          f,
           s.kind === 'mapped' ? (s.ptes ?? '') : '',
         );
       }
@@ -1225,13 +1253,12 @@ export class Builder {
     pages: number,
     firstPage: number,
     sec: SectionRec,
-    f: FileRec,
     plan: string,
   ): string {
     let out = '';
     for (let i = 0; i < pages; i++) {
       const page = firstPage + i;
-      if (page >= f.pages) {
+      if (page >= sec.pages) {
         out += '-';
         continue;
       }
@@ -1447,7 +1474,12 @@ export class Builder {
         const n = Math.min(PAGE, f.content.size - i * PAGE);
         if (n > 0) full.update(page.subarray(0, n));
         const data = f.data ? stateName(f.data.states[i] === 'A' ? 'P' : f.data.states[i]!) : undefined;
-        const image = f.image ? stateName(f.image.states[i] === 'A' ? 'P' : f.image.states[i]!) : undefined;
+        const ip = f.image ? f.image.pageOfFile[i]! : -1;
+        const image = f.image
+          ? ip < 0
+            ? 'absent'
+            : stateName(f.image.states[ip] === 'A' ? 'P' : f.image.states[ip]!)
+          : undefined;
         let cache: PageStateName | undefined;
         if (f.cacheStates)
           cache = f.cacheViews.has(Math.floor(i / 64)) ? stateName(f.cacheStates[i]!) : 'absent';
@@ -1457,7 +1489,7 @@ export class Builder {
         if (data) mp.data = data;
         if (cache) mp.cache = cache;
         if (image) mp.image = image;
-        const pfn = f.sharedPfn[i]! >= 0 ? f.sharedPfn[i]! : (f.image?.pfn[i] ?? -1);
+        const pfn = f.sharedPfn[i]! >= 0 ? f.sharedPfn[i]! : ip >= 0 ? f.image!.pfn[ip]! : -1;
         if ((best === 'resident' || best === 'transition') && pfn >= 0)
           mp.pa = `0x${(pfn * PAGE).toString(16)}`;
         pages.push(mp);
@@ -1475,7 +1507,7 @@ export class Builder {
         sharedCacheMap: f.scm !== null ? this.hex(f.scm) : null,
         subsections: [...(f.data?.subsections ?? []), ...(f.image?.subsections ?? [])].map((s) => ({
           address: this.hex(s.va),
-          startingPage: s.first,
+          startingPage: s.filePage,
           pages: s.pages,
           subsectionBase: this.hex(s.base),
         })),

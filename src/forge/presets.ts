@@ -271,7 +271,8 @@ export function x64Eventlog(name: string, profile: ProfileId, seed: number): Sce
  * Reader edge cases on XP x86 or Windows 10 x64: a 72 MiB file held only by the cache manager (multi-level VACB
  * index tree, six views mapped, two of them across a leaf-array boundary); a data file with uneven subsections, a
  * fully paged-out subsection and paged-out first pages (later subsections' file offsets come from StartingSector
- * in 4 KiB units); a delete-pending mapped file and a delete-pending cache-only file.
+ * in 4 KiB units); an image whose .data section is larger in memory than on disk (later sections' StartingSector in
+ * 512-byte units); a delete-pending mapped file and a delete-pending cache-only file.
  */
 export function edgeCases(name: string, profile: ProfileId, seed: number): Scenario {
   const xp = profile.startsWith('xp');
@@ -285,6 +286,7 @@ export function edgeCases(name: string, profile: ProfileId, seed: number): Scena
   const multi = `${tmp}\\journal.dat`;
   const dropped = `${tmp}\\dropper.tmp`;
   const wiped = `${tmp}\\wiped.log`;
+  const dll = `${tmp}\\implant.dll`;
   const files: FileSpec[] = [
     exe(os, 'explorer.exe'),
     exe(os, 'ntdll.dll'),
@@ -299,6 +301,18 @@ export function edgeCases(name: string, profile: ProfileId, seed: number): Scena
       content: { kind: 'pattern', size: 45 * 0x1000 + 0x0a3 },
       subsectionPages: [3, 8, 5, 20],
       data: `PRR${'P'.repeat(8)}RTRRPPRRRRRRRRRTTTTTPPPPPRTRTRTRTRT`,
+    },
+    {
+      // Headers, .text, .data with two zero-filled pages past its raw data, .rsrc: the image is 10 pages, the file 8.
+      path: dll,
+      content: { kind: 'pattern', size: 0x8000 },
+      imageSections: [
+        { raw: 1, virtual: 1 },
+        { raw: 4, virtual: 4 },
+        { raw: 1, virtual: 3 },
+        { raw: 2, virtual: 2 },
+      ],
+      image: 'RRPRTRRTRR',
     },
     { path: dropped, content: { kind: 'pattern', size: 0x5000 }, data: 'RTPR', deleted: true },
     {
@@ -315,8 +329,9 @@ export function edgeCases(name: string, profile: ProfileId, seed: number): Scena
         { kind: 'mapped', file: multi, offset: 0, pages: 3 },
         { kind: 'mapped', file: multi, offset: 0x10000, pages: 20 },
         { kind: 'mapped', file: dropped },
+        { kind: 'image', file: dll },
       ],
-      handles: { files: [big, multi, dropped, wiped] },
+      handles: { files: [big, multi, dropped, wiped, dll] },
     }),
   ];
   return {

@@ -30,7 +30,7 @@ function residentFrom(map: FilePageMap, source: string): number[] {
 /**
  * The edge-case presets: the reader must recover exactly (not merely at least) the manifest's resident pages per
  * source — a 72 MiB cache-only file through a two-level VACB tree, a data file with uneven subsections and
- * paged-out first pages — and `memdig files` / `extract` must flag delete-pending and cache-only files.
+ * paged-out first pages, an image with a section larger in memory than on disk — and `memdig files` / `extract` must flag delete-pending and cache-only files.
  */
 for (const preset of ['xp-edge', 'win10-edge']) {
   test(`forge edge cases: ${preset}`, () => {
@@ -76,7 +76,21 @@ for (const preset of ['xp-edge', 'win10-edge']) {
             f.dataSectionObject ? f.pages.filter((p) => live(p.data)).map((p) => p.offset / 4096) : [],
             `${f.path}: data-section pages`,
           );
+          // Image sections: pages past a section's raw data (.bss) are not file pages.
+          const image = new FilePageMap();
+          if (fo.imageSectionObject) readSectionPages(ctx, fo.imageSectionObject, 'image-section', image);
+          assert.deepEqual(
+            residentFrom(image, 'image-section'),
+            f.pages.filter((p) => live(p.image)).map((p) => p.offset / 4096),
+            `${f.path}: image-section pages`,
+          );
         }
+        const dll = find('implant.dll');
+        assert.deepEqual(
+          dll.subsections.map((s) => s.startingPage),
+          [0, 1, 5, 6],
+          'image subsections start at their raw data',
+        );
 
         // `memdig files` rows: delete-pending and cache-only flags.
         const rows = new Map(scanFileObjects(ctx).map((f) => [f.name, fileObjectRow(f)]));
