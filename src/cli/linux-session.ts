@@ -31,7 +31,8 @@ export function openLinuxAnalysis(
     const kernel = new LinuxKernel(mem, {
       types,
       warnings,
-      spaceFactory: (dtb) => createSpace(mem, 'x64', dtb, { os: 'linux' }),
+      // 5-level kernels are refused by createSpace rather than mistranslated.
+      spaceFactory: (dtb, la57) => createSpace(mem, 'x64', dtb, { os: 'linux', la57 }),
     });
     return { mem, kernel, warnings };
   } catch (e) {
