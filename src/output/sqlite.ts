@@ -25,7 +25,8 @@ export class CaseDatabase {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    this.db = new Database(path);
+    // Several memdig runs may add to one case database at once: wait for the writer instead of failing.
+    this.db = new Database(path, { timeout: 30_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS dumps (
       dump_id INTEGER PRIMARY KEY, path TEXT NOT NULL, name TEXT, size INTEGER, format TEXT, os TEXT,
@@ -34,6 +35,11 @@ export class CaseDatabase {
 
   /** The id of this dump in the case, adding it when new (same resolved path = same dump). */
   dumpId(d: DumpRecord): number {
+    // IMMEDIATE: two memdig runs adding the same dump to one case at once must not both insert it.
+    return this.db.transaction(() => this.dumpIdLocked(d)).immediate();
+  }
+
+  private dumpIdLocked(d: DumpRecord): number {
     const path = resolve(d.path);
     const old = this.db.prepare('SELECT dump_id FROM dumps WHERE path = ?').get(path) as
       | { dump_id: number }
