@@ -106,11 +106,11 @@ export function extractCommand(program: Command): void {
         name: 'linux_extracted_files',
         columns: [
           { key: 'kind' },
-          { key: 'pages', right: true },
-          { key: 'recovered', right: true },
+          { key: 'pages', right: true, type: 'integer' },
+          { key: 'recovered', right: true, type: 'integer' },
           { key: 'deleted' },
           { key: 'sha256' },
-          { key: 'path' },
+          { key: 'path', indexed: true },
           { key: 'output' },
         ],
       });
