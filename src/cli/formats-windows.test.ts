@@ -35,6 +35,7 @@ describe('windows commands in every format', { concurrency: true }, () => {
     'dtb',
     'eprocess',
     'physical',
+    'command_line',
   ];
 
   test('ps: every format carries the same processes', async () => {
