@@ -343,7 +343,10 @@ for (const f of volFiles.sort()) {
   const mb = readFileSync(md.dataPath);
   const res = residentMap(md);
   let union = seenMd.get(md);
-  if (!union) seenMd.set(md, (union = new Set()));
+  if (!union) {
+    union = new Set();
+    seenMd.set(md, union);
+  }
   for (let o = 0; o < vb.length; o += PAGE) {
     const vp = Buffer.alloc(PAGE);
     vb.copy(vp, 0, o, Math.min(o + PAGE, vb.length));

@@ -7,7 +7,7 @@ import { type EvtRecord, eventTypeName, posixToIso } from '../evtlog/evt/record.
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import type { Cell, Column, Row } from '../output/render.js';
 import { FileReader } from '../sources/file-reader.js';
-import { FormatError, MemdigError } from '../util/errors.js';
+import { ExitCode, FormatError, MemdigError } from '../util/errors.js';
 import { hex } from '../util/hex.js';
 
 const clip = (n: number) => (v: Cell) => {
@@ -176,5 +176,9 @@ export function evtCommand(program: Command): void {
     const shown = log.warnings.items.slice(0, 20);
     for (const w of shown) warn(`warning: ${w}`);
     if (log.warnings.count > shown.length) warn(`… ${log.warnings.count - shown.length} more warnings`);
+    // Records were listed but some are damaged or lie on missing pages: partial results. (A stale "dirty" header
+    // alone is normal for a log that was open when memory was taken.)
+    if ([...log.records, ...(o.recovered ? log.recovered : [])].some((r) => !r.complete || r.missingBytes))
+      process.exitCode = ExitCode.Partial;
   });
 }

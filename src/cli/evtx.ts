@@ -7,7 +7,7 @@ import { repairEvtx } from '../evtlog/evtx/repair.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import type { Column, Row } from '../output/render.js';
 import { FileReader } from '../sources/file-reader.js';
-import { MemdigError } from '../util/errors.js';
+import { ExitCode, FormatError, MemdigError } from '../util/errors.js';
 
 /** Stable column names: scripts rely on them. `data` is the EventData/UserData object as JSON. */
 export const EVTX_COLUMNS: Column[] = [
@@ -91,6 +91,7 @@ export function evtxCommand(program: Command): void {
     let records: Iterable<EvtxRecord>;
     let summary: () => string;
     let size = 0;
+    let parsed: ReturnType<typeof parseEvtx> | null = null;
     if (o.carve) {
       const totals = { chunks: 0, records: 0, orphans: 0, incomplete: 0, duplicates: 0 };
       records = carveFile(file, { xml: o.xml }, (res) => {
@@ -107,6 +108,7 @@ export function evtxCommand(program: Command): void {
       const bytes = read();
       size = bytes.length;
       const log = parseEvtx(bytes, { xml: o.xml });
+      parsed = log;
       records = log;
       summary = () => {
         warnings.push(...log.warnings.items);
@@ -130,8 +132,21 @@ export function evtxCommand(program: Command): void {
       out.end();
       output.close();
     }
+    if (
+      !o.carve &&
+      parsed &&
+      !parsed.header &&
+      !parsed.chunks.some((c) => c.status === 'ok' && c.records > 0)
+    )
+      throw new FormatError(
+        'evtx',
+        0,
+        'not an EVTX log: no "ElfFile" header and no readable chunk (try --carve to search it for records)',
+      );
     process.stderr.write(`${summary()}\n`);
     if (o.warnings) for (const m of warnings) process.stderr.write(`warning: ${m}\n`);
+    // Records were listed but something was skipped or damaged: partial results.
+    if (warnings.length) process.exitCode = ExitCode.Partial;
   });
 }
 

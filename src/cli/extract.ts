@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -12,8 +12,9 @@ import { listVmas } from '../linux/maps.js';
 import { type CachedFile, listCachedFiles } from '../linux/pagecache.js';
 import { listTasks } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
-import { MemdigError } from '../util/errors.js';
+import { ExitCode, MemdigError } from '../util/errors.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
+import { makeOutputDir } from './output-dir.js';
 import { windowsExtract } from './windows-extract.js';
 import { openWindows } from './windows-session.js';
 
@@ -52,12 +53,12 @@ export function extractCommand(program: Command): void {
     try {
       re = o.name ? new RegExp(o.name) : undefined;
     } catch (e) {
-      throw new MemdigError(`--name: invalid regular expression: ${(e as Error).message}`);
+      throw new MemdigError(`--name: invalid regular expression: ${(e as Error).message}`, ExitCode.Usage);
     }
     const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'extract', o);
     const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });
     try {
-      mkdirSync(o.output, { recursive: true });
+      makeOutputDir(o.output);
       const namer = new SafeNamer();
       const results: ExtractManifest[] = [];
       const files = listCachedFiles(kernel);
@@ -106,11 +107,11 @@ export function extractCommand(program: Command): void {
         name: 'linux_extracted_files',
         columns: [
           { key: 'kind' },
-          { key: 'pages', right: true },
-          { key: 'recovered', right: true },
+          { key: 'pages', right: true, type: 'integer' },
+          { key: 'recovered', right: true, type: 'integer' },
           { key: 'deleted' },
           { key: 'sha256' },
-          { key: 'path' },
+          { key: 'path', indexed: true },
           { key: 'output' },
         ],
       });

@@ -29,12 +29,12 @@ export function filesCommand(program: Command): void {
         columns: [
           { key: 'fs' },
           { key: 'dev' },
-          { key: 'inode', right: true },
-          { key: 'size', right: true },
-          { key: 'pages', right: true },
-          { key: 'nlink', right: true },
+          { key: 'inode', right: true, type: 'integer', indexed: true },
+          { key: 'size', right: true, type: 'integer' },
+          { key: 'pages', right: true, type: 'integer' },
+          { key: 'nlink', right: true, type: 'integer' },
           { key: 'deleted' },
-          { key: 'path' },
+          { key: 'path', indexed: true },
         ],
       });
       for (const f of listCachedFiles(kernel, { all: o.all })) {

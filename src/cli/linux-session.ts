@@ -28,11 +28,22 @@ export function openLinuxAnalysis(
     }
     const warnings = new Warnings();
     const types = opts.isf ? IsfTypes.read(opts.isf, warnings) : undefined;
-    const kernel = new LinuxKernel(mem, {
-      types,
-      warnings,
-      spaceFactory: (dtb) => createSpace(mem, 'x64', dtb, { os: 'linux' }),
-    });
+    let kernel: LinuxKernel;
+    try {
+      kernel = new LinuxKernel(mem, {
+        types,
+        warnings,
+        // 5-level kernels are refused by createSpace rather than mistranslated.
+        spaceFactory: (dtb, la57) => createSpace(mem, 'x64', dtb, { os: 'linux', la57 }),
+      });
+    } catch (e) {
+      // Nothing recognised the OS: say so first, then why the Linux reader gave up.
+      if (os || !(e instanceof MemdigError)) throw e;
+      throw new MemdigError(
+        `${dump}: no Windows or Linux kernel found (\`memdig info ${dump}\` shows what the file holds). ${e.message}`,
+        e.exitCode,
+      );
+    }
     return { mem, kernel, warnings };
   } catch (e) {
     mem.close();

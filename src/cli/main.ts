@@ -18,7 +18,10 @@ program
   .option('-q, --quiet', 'no progress bars')
   .hook('preAction', (cmd) => setQuiet(Boolean(cmd.opts().quiet)))
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s) });
+  .configureOutput({
+    // One line, same prefix as every other memdig error, and where to look next.
+    outputError: (s, write) => write(`memdig: ${s.trim().replace(/^error: /, '')} (see memdig --help)\n`),
+  });
 registerCommands(program);
 
 try {

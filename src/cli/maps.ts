@@ -34,15 +34,15 @@ export function mapsCommand(program: Command): void {
         const w = output.sink({
           name: 'linux_memory_maps',
           columns: [
-            { key: 'pid', right: true },
+            { key: 'pid', right: true, type: 'integer', indexed: true },
             { key: 'comm' },
             { key: 'start' },
             { key: 'end' },
             { key: 'perms' },
             { key: 'offset' },
             { key: 'dev' },
-            { key: 'inode', right: true },
-            { key: 'path' },
+            { key: 'inode', right: true, type: 'integer' },
+            { key: 'path', indexed: true },
             { key: 'deleted' },
           ],
         });

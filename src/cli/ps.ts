@@ -28,17 +28,18 @@ export function psCommand(program: Command): void {
       const w = output.sink({
         name: 'linux_processes',
         columns: [
-          { key: 'pid', right: true },
-          { key: 'ppid', right: true },
-          { key: 'tgid', right: true },
-          { key: 'uid', right: true },
-          { key: 'comm' },
+          { key: 'pid', right: true, type: 'integer', indexed: true },
+          { key: 'ppid', right: true, type: 'integer' },
+          { key: 'tgid', right: true, type: 'integer' },
+          { key: 'uid', right: true, type: 'integer' },
+          { key: 'comm', indexed: true },
           { key: 'state' },
           { key: 'kernel_thread', title: 'kthread' },
-          { key: 'start' },
+          { key: 'start', bodyfile: 'crtime' },
           { key: 'dtb' },
           { key: 'task' },
         ],
+        bodyName: (r) => `[process] ${r.comm} pid ${r.pid}`,
       });
       for (const t of listTasks(kernel, { threads: o.threads })) {
         const ns = t.startBoottimeNs >= 0 ? t.startBoottimeNs : t.startTimeNs;

@@ -11,7 +11,7 @@ import { VadPageResolver } from '../windows/vad-pages.js';
 import { VadReader } from '../windows/vads.js';
 import { dumpVad } from './vaddump.js';
 
-for (const preset of ['xp-eventlog', 'win10-eventlog']) {
+for (const preset of ['xp-eventlog', 'win10-eventlog', 'xp-edge', 'win10-edge']) {
   test(`vaddump: ${preset} — every VAD's page states agree with the manifest, unread pages are zero`, () => {
     const dir = mkdtempSync(join(tmpdir(), `memdig-vaddump-${preset}-`));
     const path = join(dir, 'image.raw');

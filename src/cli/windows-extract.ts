@@ -1,15 +1,16 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { OutputNames } from '../extract/safe-name.js';
 import type { FormatOptions } from '../output/options.js';
 import { Output } from '../output/options.js';
 import { progress } from '../output/progress.js';
 import type { Artefact } from '../output/render.js';
-import { MemdigError } from '../util/errors.js';
+import { ExitCode, MemdigError } from '../util/errors.js';
 import type { WinContext } from '../windows/context.js';
 import { type ExtractedFile, extractFileObject } from '../windows/extract-files.js';
 import { FileObjectReader, scanFileObjects, type WinFileObject } from '../windows/file-object.js';
 import { processFileObjects, processFileReaders } from '../windows/process-files.js';
 import { listProcesses } from '../windows/processes.js';
+import { makeOutputDir } from './output-dir.js';
 import { osName, printWarnings } from './windows-session.js';
 
 export interface WindowsExtractOptions extends FormatOptions {
@@ -44,7 +45,12 @@ export const WIN_EXTRACTED: Artefact = {
 export function selectFileObjects(ctx: WinContext, o: WindowsExtractOptions): WinFileObject[] {
   const reader = new FileObjectReader(ctx);
   const picked: WinFileObject[] = [];
-  const nameRe = o.name ? new RegExp(o.name, 'i') : null;
+  let nameRe: RegExp | null = null;
+  try {
+    nameRe = o.name ? new RegExp(o.name, 'i') : null;
+  } catch (e) {
+    throw new MemdigError(`--name: invalid regular expression: ${(e as Error).message}`, ExitCode.Usage);
+  }
   if (o.fileObject) {
     const addr = Number.parseInt(o.fileObject.replace(/^0x(ffff)?/i, ''), 16);
     const fo = Number.isFinite(addr) ? reader.read(addr) : null;
@@ -82,7 +88,7 @@ export function windowsExtract(dump: string, ctx: WinContext, o: WindowsExtractO
   }
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
   try {
-    mkdirSync(o.output, { recursive: true });
+    makeOutputDir(o.output);
     const names = new OutputNames(o.output);
     const summaryPath = names.take('extract-summary.json');
     const files = selectFileObjects(ctx, o);

@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { ExitCode, MemdigError } from '../util/errors.js';
 import type { Artefact, Row, RowSink } from './render.js';
 
 /** Facts about a dump recorded once per case database; every artefact row refers to it by dump_id. */
@@ -25,15 +26,28 @@ export class CaseDatabase {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS dumps (
-      dump_id INTEGER PRIMARY KEY, path TEXT NOT NULL, name TEXT, size INTEGER, format TEXT, os TEXT,
-      added TEXT NOT NULL)`);
+    // Several memdig runs may add to one case database at once: wait for the writer instead of failing.
+    try {
+      this.db = new Database(path, { timeout: 30_000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS dumps (
+        dump_id INTEGER PRIMARY KEY, path TEXT NOT NULL, name TEXT, size INTEGER, format TEXT, os TEXT,
+        added TEXT NOT NULL)`);
+    } catch (e) {
+      throw new MemdigError(
+        `--sqlite ${path}: cannot use it as a case database (${(e as Error).message}); give a new file name or an existing memdig case database`,
+        ExitCode.Usage,
+      );
+    }
   }
 
   /** The id of this dump in the case, adding it when new (same resolved path = same dump). */
   dumpId(d: DumpRecord): number {
+    // IMMEDIATE: two memdig runs adding the same dump to one case at once must not both insert it.
+    return this.db.transaction(() => this.dumpIdLocked(d)).immediate();
+  }
+
+  private dumpIdLocked(d: DumpRecord): number {
     const path = resolve(d.path);
     const old = this.db.prepare('SELECT dump_id FROM dumps WHERE path = ?').get(path) as
       | { dump_id: number }

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { MemdigError } from '../util/errors.js';
 
 /**
  * Page-sized cache blocks: hot reads (page-table entries, struct fields) are scattered over the whole dump, so a miss
@@ -48,7 +49,12 @@ export class FileReader implements ByteSource {
     private readonly maxBlocks = 4096,
   ) {
     this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
+    const st = fstatSync(this.fd);
+    if (!st.isFile() && !st.isBlockDevice() && !st.isCharacterDevice()) {
+      closeSync(this.fd);
+      throw new MemdigError(`${path}: not a file (give the dump file itself, not a folder)`);
+    }
+    this.size = st.size;
     this.slotBlock = new Float64Array(Math.max(1, maxBlocks));
     this.referenced = new Uint8Array(Math.max(1, maxBlocks));
     this.index = new BlockIndex(Math.max(1, maxBlocks));

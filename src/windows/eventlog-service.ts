@@ -1,5 +1,6 @@
 import type { WinContext } from './context.js';
 import { FileObjectReader, scanFileObjects, type WinFileObject } from './file-object.js';
+import { HandleReader } from './handles.js';
 import type { WinProcess } from './processes.js';
 import { VadReader, type WinVad } from './vads.js';
 
@@ -144,6 +145,16 @@ export class LogFileCollector {
     }
   }
 
+  /** Source 3: the File handles of a process (Vista+ opens its .evtx logs and reads them through the cache). */
+  addFromHandles(proc: WinProcess, handles: HandleReader | null): void {
+    if (!handles) return;
+    for (const e of handles.entries(proc)) {
+      if (handles.typeOf(e.header) !== 'File') continue;
+      const fo = this.reader.read(e.header + handles.bodyOffset);
+      if (fo) this.add(fo, `handle ${proc.pid}`, proc);
+    }
+  }
+
   /** Source 2: file objects found by the pool scan (closed handles, deleted files, cache-only logs). */
   addFromPoolScan(): void {
     for (const fo of scanFileObjects(this.ctx, this.reader)) this.add(fo, 'pool-scan');
@@ -176,7 +187,16 @@ export function findEventLogs(
   };
   const hosts = rankEventLogHosts(processes, vadsOf);
   const collector = new LogFileCollector(ctx);
-  for (const h of hosts) collector.addFromVads(h.process, vadsOf(h.process));
+  let handles: HandleReader | null = null;
+  try {
+    handles = new HandleReader(ctx);
+  } catch (e) {
+    ctx.warnings.add(`handle tables cannot be read: ${(e as Error).message}`);
+  }
+  for (const h of hosts) {
+    collector.addFromVads(h.process, vadsOf(h.process));
+    collector.addFromHandles(h.process, handles);
+  }
   collector.addFromPoolScan();
   return { hosts, logs: collector.files, collector };
 }
