@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { evtCommand } from './evt.js';
+import { evtlogsCommand } from './evtlogs.js';
 import { evtxCommand } from './evtx.js';
 import { extractCommand } from './extract.js';
 import { filesCommand } from './files.js';
 import { forgeCommand } from './forge.js';
+import { handlesCommand } from './handles.js';
 import { infoCommand } from './info.js';
 import { layoutsCommand } from './layouts.js';
 import { mapsCommand } from './maps.js';
 import { psCommand } from './ps.js';
 import { symbolsCommand } from './symbols.js';
+import { vaddumpCommand } from './vaddump.js';
 import { vadsCommand } from './vads.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
@@ -25,5 +28,8 @@ export function registerCommands(program: Command): void {
   filesCommand(program);
   extractCommand(program);
   vadsCommand(program);
+  handlesCommand(program);
+  vaddumpCommand(program);
   layoutsCommand(program);
+  evtlogsCommand(program);
 }

@@ -65,3 +65,25 @@ test('cli info: crash-dump header facts and truncation warning (exit 1)', {
   assert.match(r.stdout, /^systemTime:\s+2024-10-12T12:57:59\.711Z$/m);
   assert.match(r.stdout, /^warning:\s+file is 16384 bytes but its runs need/m);
 });
+
+test('cli info: Windows identification findings with how each was found', async () => {
+  const { forgeImage, presetScenario } = await import('../forge/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'memdig-cli-wininfo-'));
+  const img = join(dir, 'xp.raw');
+  const m = forgeImage(presetScenario('xp-eventlog'), img, { writeManifest: false });
+  const r = info(img);
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /^container: +raw$/m);
+  assert.match(out, /^windows: +Windows NT 5\.1 build 2600 +\(kernel PE header version\)$/m);
+  assert.match(out, new RegExp(`^dtb: +${m.kernel.dtb.replace(/^0x0*/, '0x')} +\\(`, 'm'));
+  assert.match(
+    out,
+    new RegExp(`^kernel base: +0x${Number.parseInt(m.kernel.base, 16).toString(16)} +\\(`, 'm'),
+  );
+  assert.match(out, new RegExp(`^kernel pdb: +${m.kernel.pdb.name} ${m.kernel.pdb.guid}`, 'mi'));
+  assert.match(out, /^layout: +.*\(exact PDB GUID\/age\)$/m);
+  assert.match(out, /^KDBG: +0x[0-9a-f]+ +\(/m);
+  assert.match(out, /^system time: +\d{4}-/m);
+  assert.match(out, /^processors: +1 /m);
+});

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { detectOs } from '../os/detect.js';
 import { type Minidump, memTypeName, openDump, type PhysicalMemory } from '../sources/index.js';
-import { ExitCode } from '../util/errors.js';
+import { ExitCode, Warnings } from '../util/errors.js';
 import { canonicalHex, hex } from '../util/hex.js';
+import '../windows/detect.js';
+import { identifyWindows } from '../windows/identify.js';
 
 const MAX_LISTED = 32;
 
@@ -17,8 +19,8 @@ export function infoCommand(program: Command): void {
       let warnings: readonly string[];
       if (d.kind === 'physical') {
         try {
-          physicalInfo(d.memory, lines);
-          warnings = d.memory.warnings ?? [];
+          const more = physicalInfo(d.memory, lines);
+          warnings = [...(d.memory.warnings ?? []), ...more];
         } finally {
           d.memory.close();
         }
@@ -40,7 +42,8 @@ function field(k: string, v: unknown): string {
   return `${`${k}: `.padEnd(13)}${typeof v === 'number' ? hex(v) : String(v)}`;
 }
 
-function physicalInfo(mem: PhysicalMemory, lines: string[]): void {
+/** Container facts, then the OS; for Windows, every identification finding and how it was found. */
+function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
   const total = mem.ranges.reduce((a, r) => a + (r.end - r.start), 0);
   lines.push(field('container', mem.format));
   lines.push(
@@ -54,6 +57,16 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): void {
   for (const [k, v] of Object.entries(mem.meta)) lines.push(field(k, v));
   const os = detectOs(mem);
   lines.push(field('os', os ? `${os.description}, found via ${os.foundVia}` : 'not recognised'));
+  if (os?.os !== 'windows') return [];
+  const warnings = new Warnings();
+  try {
+    const ctx = identifyWindows(mem, { warnings });
+    for (const f of ctx.findings)
+      lines.push(field(f.key === 'os' ? 'windows' : f.key, `${f.value}  (${f.how})`));
+  } catch (e) {
+    warnings.add(`Windows identification failed: ${(e as Error).message}`);
+  }
+  return warnings.items;
 }
 
 function minidumpInfo(m: Minidump, lines: string[]): void {

@@ -8,8 +8,8 @@ import { ExitCode, MemdigError } from '../util/errors.js';
 import type { WinContext } from '../windows/context.js';
 import { type ExtractedFile, extractFileObject } from '../windows/extract-files.js';
 import { FileObjectReader, scanFileObjects, type WinFileObject } from '../windows/file-object.js';
+import { processFileObjects, processFileReaders } from '../windows/process-files.js';
 import { listProcesses } from '../windows/processes.js';
-import { VadReader } from '../windows/vads.js';
 import { makeOutputDir } from './output-dir.js';
 import { osName, printWarnings } from './windows-session.js';
 
@@ -38,7 +38,10 @@ export const WIN_EXTRACTED: Artefact = {
   ],
 };
 
-/** Which file objects the selectors pick: mapped by a process's VADs, found by pool scan, or named by address. */
+/**
+ * Which file objects the selectors pick: mapped by a process's VADs or opened through its handles, found by pool
+ * scan, or named by address.
+ */
 export function selectFileObjects(ctx: WinContext, o: WindowsExtractOptions): WinFileObject[] {
   const reader = new FileObjectReader(ctx);
   const picked: WinFileObject[] = [];
@@ -55,14 +58,10 @@ export function selectFileObjects(ctx: WinContext, o: WindowsExtractOptions): Wi
     picked.push(fo);
   }
   if (o.pid !== undefined || o.all || nameRe) {
-    const vads = new VadReader(ctx);
+    const readers = processFileReaders(ctx);
     for (const p of listProcesses(ctx)) {
       if (o.pid !== undefined && p.pid !== o.pid) continue;
-      for (const v of vads.walk(p)) {
-        if (!v.fileObject) continue;
-        const fo = reader.read(v.fileObject);
-        if (fo) picked.push(fo);
-      }
+      picked.push(...processFileObjects(ctx, p, readers));
     }
   }
   if ((o.all || nameRe) && o.pid === undefined) picked.push(...scanFileObjects(ctx, reader));

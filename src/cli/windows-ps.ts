@@ -3,6 +3,7 @@ import { Output } from '../output/options.js';
 import type { Artefact } from '../output/render.js';
 import { canonicalHex } from '../util/hex.js';
 import type { WinContext } from '../windows/context.js';
+import { readCommandLine } from '../windows/peb.js';
 import { listProcesses, mergeProcesses, scanProcesses, type WinProcess } from '../windows/processes.js';
 import { osName, printWarnings } from './windows-session.js';
 
@@ -18,6 +19,7 @@ export const WIN_PROCESSES: Artefact = {
     { key: 'dtb' },
     { key: 'eprocess' },
     { key: 'physical' },
+    { key: 'command_line', indexed: true },
   ],
   bodyName: (r) => `[process] ${r.name} pid ${r.pid}`,
 };
@@ -38,13 +40,16 @@ export function winProcessRow(p: WinProcess): Record<string, string | number | n
     dtb: `0x${p.dtb.toString(16)}`,
     eprocess: p.eprocess >= 0 ? canonicalHex(p.eprocess) : null,
     physical: p.physical >= 0 ? `0x${p.physical.toString(16)}` : null,
+    command_line: p.commandLine ?? null,
   };
 }
 
 export function windowsPs(dump: string, ctx: WinContext, o: FormatOptions): void {
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
   try {
-    output.write(WIN_PROCESSES, windowsProcesses(ctx).map(winProcessRow));
+    const procs = windowsProcesses(ctx);
+    for (const p of procs) p.commandLine = readCommandLine(ctx, p);
+    output.write(WIN_PROCESSES, procs.map(winProcessRow));
     printWarnings(ctx);
   } finally {
     output.close();

@@ -26,6 +26,9 @@ import { canonHex, StructBuf } from './struct.js';
 const TWO32 = 0x100000000;
 const PROT_READWRITE = 4;
 const PROT_EXECUTE_WRITECOPY = 7;
+/** Pointers per VACB index array; a flat array covers 128 views of 256 KiB = 32 MiB. */
+const VACB_ARRAY = 128;
+const VACB_FLAT_MAX = VACB_ARRAY * 0x40000;
 
 /** FILETIME (100 ns since 1601) of an ISO time, as [lo, hi]. */
 export function filetime(iso: string): [number, number] {
@@ -93,13 +96,18 @@ interface SectionRec {
   ca: number;
   segment: number;
   image: boolean;
-  /** Per file page: prototype PTE VA. */
+  /** Pages of the section: the file's pages, or an image's virtual size (sections may be larger than raw). */
+  pages: number;
+  /** Per section page: prototype PTE VA. */
   protoVa: number[];
-  /** Subsections: VA, first page, page count, PTE array VA. */
-  subsections: { va: number; first: number; pages: number; base: number }[];
+  /** Subsections: VA, first section page, page count, PTE array VA, first file page (StartingSector). */
+  subsections: { va: number; first: number; pages: number; base: number; filePage: number }[];
+  /** Per section page. */
   states: string;
-  /** Per page frame holding it (when R/T), else -1. */
+  /** Per section page: frame holding it (when R/T), else -1. */
   pfn: number[];
+  /** Per file page: the section page holding it (-1: none). Identity for data sections. */
+  pageOfFile: number[];
 }
 
 interface FileRec {
@@ -598,7 +606,10 @@ export class Builder {
     };
     const prng = this.rng.fork(`plan:${spec.path}`);
     if (spec.data !== undefined) f.data = this.buildSection(f, expandPlan(spec.data, pages, prng), false);
-    if (spec.image !== undefined) f.image = this.buildSection(f, expandPlan(spec.image, pages, prng), true);
+    if (spec.image !== undefined) {
+      const imagePages = spec.imageSections ? spec.imageSections.reduce((a, x) => a + x.virtual, 0) : pages;
+      f.image = this.buildSection(f, expandPlan(spec.image, imagePages, prng), true);
+    }
     if (spec.cache) this.buildCache(f, expandPlan(spec.cache.pages, pages, prng));
     // FCB with the common header (sizes) and the section object pointers.
     const fcb = this.pp.alloc('NtFC', 0x100).data;
@@ -647,13 +658,35 @@ export class Builder {
 
   /** Control area, segment, subsections and prototype PTEs for a data or image section. */
   private buildSection(f: FileRec, states: string, image: boolean): SectionRec {
-    const n = f.pages;
-    const fp = this.family === 'xp' ? n : (f.spec.subsectionPages ?? 256);
+    // Image sections laid out as PE sections: one subsection each, PtesInSubsection from the virtual size,
+    // StartingSector and NumberOfFullSectors from the raw data; pages past the raw size are not file-backed.
+    const pe = image ? f.spec.imageSections : undefined;
+    if (pe && pe.reduce((a, x) => a + x.raw, 0) !== f.pages)
+      throw new Error(
+        `forge: ${f.spec.path}: imageSections raw pages must add up to the file's ${f.pages} pages`,
+      );
+    const n = pe ? pe.reduce((a, x) => a + x.virtual, 0) : f.pages;
+    // Subsection sizes: the spec's list (the last size repeats), else one per 256 pages (7/10) or a single one (XP).
+    const want = pe
+      ? pe.map((x) => x.virtual)
+      : (f.spec.subsectionPages ?? (this.family === 'xp' ? [n] : 256));
+    const sizes = typeof want === 'number' ? [want] : want.length ? want : [n];
+    const firsts: number[] = [];
+    const fileFirsts: number[] = [];
+    for (let first = 0, filePage = 0, i = 0; first < n; i++) {
+      firsts.push(first);
+      fileFirsts.push(filePage);
+      const size = Math.max(1, sizes[Math.min(i, sizes.length - 1)]!);
+      first += size;
+      filePage += pe ? pe[i]!.raw : size;
+    }
+    const rawOf = (i: number) => (pe ? pe[i]!.raw : span(i));
+    const span = (i: number) => (i + 1 < firsts.length ? firsts[i + 1]! : n) - firsts[i]!;
     const ssType =
       !image && this.family !== 'xp' && this.L.hasType('_MSUBSECTION') ? '_MSUBSECTION' : '_SUBSECTION';
     const ssSize = this.L.size(ssType);
     const caSize = this.L.size('_CONTROL_AREA');
-    const count = Math.ceil(n / fp);
+    const count = firsts.length;
     const caBlock = this.np.alloc(image ? 'MmCi' : 'MmCa', caSize + ssSize);
     const ca = caBlock.data;
     const ssVas: number[] = [ca + caSize];
@@ -667,11 +700,11 @@ export class Builder {
       const thePtes = this.L.off('_SEGMENT', 'ThePtes');
       const blk = this.pp.alloc('MmSt', thePtes + n * pte);
       segment = blk.data;
-      for (let i = 0; i < count; i++) bases.push(segment + thePtes + i * fp * pte);
+      for (let i = 0; i < count; i++) bases.push(segment + thePtes + firsts[i]! * pte);
     } else {
       segment = this.pp.alloc('MmSm', segSize).data;
       for (let i = 0; i < count; i++) {
-        const cnt = Math.min(fp, n - i * fp);
+        const cnt = span(i);
         bases.push(this.pp.alloc('MmSt', cnt * pte).data);
       }
     }
@@ -679,23 +712,27 @@ export class Builder {
       ca,
       segment,
       image,
+      pages: n,
       protoVa: [],
       subsections: [],
       states,
       pfn: new Array<number>(n).fill(-1),
+      pageOfFile: new Array<number>(f.pages).fill(-1),
     };
     const imgPfn: number[] = [];
     for (let i = 0; i < count; i++) {
-      const first = i * fp;
-      const cnt = Math.min(fp, n - first);
-      sec.subsections.push({ va: ssVas[i]!, first, pages: cnt, base: bases[i]! });
+      const first = firsts[i]!;
+      const cnt = span(i);
+      const filePage = fileFirsts[i]!;
+      const raw = Math.min(rawOf(i), cnt);
+      sec.subsections.push({ va: ssVas[i]!, first, pages: cnt, base: bases[i]!, filePage });
       const s = new StructBuf(this.L, ssType);
       const core = s.view('_SUBSECTION');
       core.ptr('ControlArea', ca).ptr('SubsectionBase', bases[i]!).set('PtesInSubsection', cnt);
       if (i + 1 < count) core.ptr('NextSubsection', ssVas[i + 1]!);
-      const bytesIn = Math.min(cnt * PAGE, f.content.size - first * PAGE);
+      const bytesIn = Math.max(0, Math.min(raw * PAGE, f.content.size - filePage * PAGE));
       const unit = image ? 0x200 : PAGE;
-      core.set('StartingSector', (first * PAGE) / unit);
+      core.set('StartingSector', (filePage * PAGE) / unit);
       core.set('NumberOfFullSectors', Math.floor(bytesIn / unit));
       core.set('u.SubsectionFlags.SectorEndOffset', bytesIn % unit, true);
       core.set('u.SubsectionFlags.Protection', image ? PROT_EXECUTE_WRITECOPY : PROT_READWRITE, true);
@@ -705,6 +742,9 @@ export class Builder {
         const page = first + k;
         const va = bases[i]! + k * pte;
         sec.protoVa[page] = va;
+        // Section page → file page; past the raw data the page is zero-filled, not read from the file.
+        const fp = k < raw ? filePage + k : -1;
+        if (fp >= 0 && fp < f.pages) sec.pageOfFile[fp] = page;
         const c = states[page]!;
         let v: Pte;
         if (c === 'R' || c === 'T') {
@@ -712,10 +752,10 @@ export class Builder {
           if (image) {
             pfn = this.alloc.alloc();
             const buf = new Uint8Array(PAGE);
-            contentPage(f.content, f.spec.path, page * PAGE, buf);
+            if (fp >= 0) contentPage(f.content, f.spec.path, fp * PAGE, buf);
             this.img.writePage(pfn, buf);
             imgPfn[page] = pfn;
-          } else pfn = this.contentPfn(f, page);
+          } else pfn = this.contentPfn(f, fp);
           sec.pfn[page] = pfn;
           v = c === 'R' ? this.codec.valid(pfn, false) : this.codec.transition(pfn, PROT_READWRITE);
         } else {
@@ -757,15 +797,43 @@ export class Builder {
     s.set('OpenCount', 1).set('FileSize', size).set('SectionSize', sectionSize).set('ValidDataLength', size);
     s.ptr('FileObjectFastRef', f.fo.body + (this.family === 'xp' ? 0 : 1), true);
     if (this.family === 'xp' && this.L.has('_SHARED_CACHE_MAP', 'FileObject')) s.ptr('FileObject', f.fo.body);
-    let vacbArray = 0;
+    // Where each view's VACB pointer goes: InitialVacbs up to 1 MiB, a flat array up to 32 MiB, above that a
+    // sparse tree of 128-pointer arrays (each followed by a VACB_LEVEL_REFERENCE) with only the arrays on the
+    // path to a mapped view allocated, as CcSetVacbLargeOffset does.
+    const levels = sectionSize <= VACB_FLAT_MAX ? 1 : Math.ceil((Math.ceil(Math.log2(sectionSize)) - 18) / 7);
+    let slotOf: ((view: number) => number) | null = null;
+    const tree: { va: number; ptrs: number[] }[] = [];
     if (sectionSize <= 0x100000) s.ptr('Vacbs', scm + s.off('InitialVacbs'));
-    else {
-      if (views > 128)
-        throw new Error(
-          `forge: cached file ${f.spec.path} is over 32 MiB (multi-level VACB trees are not built)`,
-        );
-      vacbArray = this.np.alloc('CcVa', views * this.ps).data;
-      s.ptr('Vacbs', vacbArray);
+    else if (levels === 1) {
+      const flat = this.np.alloc('CcVa', views * this.ps).data;
+      s.ptr('Vacbs', flat);
+      slotOf = (v) => flat + v * this.ps;
+    } else {
+      const newLevel = () => {
+        const node = {
+          va: this.np.alloc('CcVa', VACB_ARRAY * this.ps + 8).data,
+          ptrs: new Array<number>(VACB_ARRAY).fill(0),
+        };
+        tree.push(node);
+        return node;
+      };
+      const root = newLevel();
+      s.ptr('Vacbs', root.va);
+      const children = new Map<number, { va: number; ptrs: number[] }>([[root.va, root]]);
+      slotOf = (v) => {
+        let node = root;
+        for (let level = levels - 1; level > 0; level--) {
+          const i = Math.floor(v / VACB_ARRAY ** level) % VACB_ARRAY;
+          if (!node.ptrs[i]) {
+            const child = newLevel();
+            children.set(child.va, child);
+            node.ptrs[i] = child.va;
+          }
+          node = children.get(node.ptrs[i]!)!;
+        }
+        // The leaf slot's address; the VACB pointer is recorded in the node and written with it below.
+        return node.va + (v % VACB_ARRAY) * this.ps;
+      };
     }
     const vacbSize = this.L.size('_VACB');
     for (const v of [...f.cacheViews].sort((a, b) => a - b)) {
@@ -777,8 +845,12 @@ export class Builder {
         .ptr('SharedCacheMap', scm)
         .u64('Overlay.FileOffset', (v * 0x40000) % TWO32, Math.floor((v * 0x40000) / TWO32));
       this.kmem.write(vacb, vb.bytes);
-      if (vacbArray) this.kmem.writePtr(vacbArray + v * this.ps, vacb, this.ps);
-      else s.ptr(`InitialVacbs[${v}]`, vacb);
+      if (slotOf) {
+        const slot = slotOf(v);
+        const leaf = tree.find((n) => slot >= n.va && slot < n.va + VACB_ARRAY * this.ps);
+        if (leaf) leaf.ptrs[(slot - leaf.va) / this.ps] = vacb;
+        else this.kmem.writePtr(slot, vacb, this.ps);
+      } else s.ptr(`InitialVacbs[${v}]`, vacb);
       f.vacbs.push({ va: vacb, base, offset: v * 0x40000 });
       for (let k = 0; k < 64; k++) {
         const page = v * 64 + k;
@@ -801,6 +873,14 @@ export class Builder {
             this.codec.pageFile(1, this.pageFileNext++, PROT_READWRITE),
           );
       }
+    }
+    for (const node of tree) {
+      for (let i = 0; i < VACB_ARRAY; i++)
+        if (node.ptrs[i]) this.kmem.writePtr(node.va + i * this.ps, node.ptrs[i]!, this.ps);
+      // VACB_LEVEL_REFERENCE.Reference: live entries below this array.
+      const ref = new Uint8Array(8);
+      new DataView(ref.buffer).setUint32(0, node.ptrs.filter((x) => x).length, true);
+      this.kmem.write(node.va + VACB_ARRAY * this.ps, ref);
     }
     this.kmem.write(scm, s.bytes);
   }
@@ -981,7 +1061,7 @@ export class Builder {
         const f = this.files.get(s.file);
         if (!f) throw new Error(`forge: VAD maps unknown file ${s.file}`);
         const off = s.kind === 'mapped' ? (s.offset ?? 0) : 0;
-        pages = s.kind === 'mapped' ? (s.pages ?? f.pages - off / PAGE) : f.pages;
+        pages = s.kind === 'mapped' ? (s.pages ?? f.pages - off / PAGE) : (f.image?.pages ?? f.pages);
       }
       let start = s.start;
       if (start === undefined) {
@@ -1100,7 +1180,7 @@ export class Builder {
         const lastPage = Math.min(firstPage + v.pages - 1, ss.first + ss.pages - 1);
         const lastProto =
           this.family === 'xp'
-            ? sec.protoVa[Math.min(firstPage + v.pages - 1, f.pages - 1)]!
+            ? sec.protoVa[Math.min(firstPage + v.pages - 1, sec.pages - 1)]!
             : sec.protoVa[lastPage]!;
         if (this.family === 'xp') buf.ptr('ControlArea', sec.ca);
         else buf.ptr('Subsection', ss.va);
@@ -1120,7 +1200,6 @@ export class Builder {
           v.pages,
           firstPage,
           sec,
-          f,
           s.kind === 'mapped' ? (s.ptes ?? '') : '',
         );
       }
@@ -1174,13 +1253,12 @@ export class Builder {
     pages: number,
     firstPage: number,
     sec: SectionRec,
-    f: FileRec,
     plan: string,
   ): string {
     let out = '';
     for (let i = 0; i < pages; i++) {
       const page = firstPage + i;
-      if (page >= f.pages) {
+      if (page >= sec.pages) {
         out += '-';
         continue;
       }
@@ -1396,7 +1474,12 @@ export class Builder {
         const n = Math.min(PAGE, f.content.size - i * PAGE);
         if (n > 0) full.update(page.subarray(0, n));
         const data = f.data ? stateName(f.data.states[i] === 'A' ? 'P' : f.data.states[i]!) : undefined;
-        const image = f.image ? stateName(f.image.states[i] === 'A' ? 'P' : f.image.states[i]!) : undefined;
+        const ip = f.image ? f.image.pageOfFile[i]! : -1;
+        const image = f.image
+          ? ip < 0
+            ? 'absent'
+            : stateName(f.image.states[ip] === 'A' ? 'P' : f.image.states[ip]!)
+          : undefined;
         let cache: PageStateName | undefined;
         if (f.cacheStates)
           cache = f.cacheViews.has(Math.floor(i / 64)) ? stateName(f.cacheStates[i]!) : 'absent';
@@ -1406,7 +1489,7 @@ export class Builder {
         if (data) mp.data = data;
         if (cache) mp.cache = cache;
         if (image) mp.image = image;
-        const pfn = f.sharedPfn[i]! >= 0 ? f.sharedPfn[i]! : (f.image?.pfn[i] ?? -1);
+        const pfn = f.sharedPfn[i]! >= 0 ? f.sharedPfn[i]! : ip >= 0 ? f.image!.pfn[ip]! : -1;
         if ((best === 'resident' || best === 'transition') && pfn >= 0)
           mp.pa = `0x${(pfn * PAGE).toString(16)}`;
         pages.push(mp);
@@ -1424,7 +1507,7 @@ export class Builder {
         sharedCacheMap: f.scm !== null ? this.hex(f.scm) : null,
         subsections: [...(f.data?.subsections ?? []), ...(f.image?.subsections ?? [])].map((s) => ({
           address: this.hex(s.va),
-          startingPage: s.first,
+          startingPage: s.filePage,
           pages: s.pages,
           subsectionBase: this.hex(s.base),
         })),

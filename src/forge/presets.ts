@@ -267,6 +267,85 @@ export function x64Eventlog(name: string, profile: ProfileId, seed: number): Sce
   };
 }
 
+/**
+ * Reader edge cases on XP x86 or Windows 10 x64: a 72 MiB file held only by the cache manager (multi-level VACB
+ * index tree, six views mapped, two of them across a leaf-array boundary); a data file with uneven subsections, a
+ * fully paged-out subsection and paged-out first pages (later subsections' file offsets come from StartingSector
+ * in 4 KiB units); an image whose .data section is larger in memory than on disk (later sections' StartingSector in
+ * 512-byte units); a delete-pending mapped file and a delete-pending cache-only file.
+ */
+export function edgeCases(name: string, profile: ProfileId, seed: number): Scenario {
+  const xp = profile.startsWith('xp');
+  const os: Os = xp
+    ? { sys32: '\\WINDOWS\\system32', boot: '2008-04-14T08:00:00.000Z' }
+    : { sys32: '\\Windows\\System32', boot: '2023-03-01T08:00:00.000Z' };
+  const tmp = xp
+    ? '\\Documents and Settings\\forge\\Local Settings\\Temp'
+    : '\\Users\\forge\\AppData\\Local\\Temp';
+  const big = `${tmp}\\disk-image.vhd`;
+  const multi = `${tmp}\\journal.dat`;
+  const dropped = `${tmp}\\dropper.tmp`;
+  const wiped = `${tmp}\\wiped.log`;
+  const dll = `${tmp}\\implant.dll`;
+  const files: FileSpec[] = [
+    exe(os, 'explorer.exe'),
+    exe(os, 'ntdll.dll'),
+    {
+      path: big,
+      content: { kind: 'pattern', size: 72 * MiB + 0x1234 },
+      // Views 127/128 straddle two leaf arrays; 288 is the last, partial view.
+      cache: { views: [0, 3, 127, 128, 200, 288], pages: { mix: { R: 5, T: 2, P: 2, A: 1 } } },
+    },
+    {
+      path: multi,
+      content: { kind: 'pattern', size: 45 * 0x1000 + 0x0a3 },
+      subsectionPages: [3, 8, 5, 20],
+      data: `PRR${'P'.repeat(8)}RTRRPPRRRRRRRRRTTTTTPPPPPRTRTRTRTRT`,
+    },
+    {
+      // Headers, .text, .data with two zero-filled pages past its raw data, .rsrc: the image is 10 pages, the file 8.
+      path: dll,
+      content: { kind: 'pattern', size: 0x8000 },
+      imageSections: [
+        { raw: 1, virtual: 1 },
+        { raw: 4, virtual: 4 },
+        { raw: 1, virtual: 3 },
+        { raw: 2, virtual: 2 },
+      ],
+      image: 'RRPRTRRTRR',
+    },
+    { path: dropped, content: { kind: 'pattern', size: 0x5000 }, data: 'RTPR', deleted: true },
+    {
+      path: wiped,
+      content: { kind: 'pattern', size: 0x48000 },
+      cache: { views: [1], pages: 'RRTP' },
+      deleted: true,
+    },
+  ];
+  const processes: ProcessSpec[] = [
+    { name: 'System', pid: 4, ppid: 0, create: os.boot, threads: 2 },
+    stdProcess(os, 'explorer.exe', 1484, 1460, 7, {
+      vads: [
+        { kind: 'mapped', file: multi, offset: 0, pages: 3 },
+        { kind: 'mapped', file: multi, offset: 0x10000, pages: 20 },
+        { kind: 'mapped', file: dropped },
+        { kind: 'image', file: dll },
+      ],
+      handles: { files: [big, multi, dropped, wiped, dll] },
+    }),
+  ];
+  return {
+    name,
+    profile,
+    seed,
+    physicalSize: (xp ? 64 : 96) * MiB,
+    systemTime: at(os.boot, 120),
+    files,
+    processes,
+    noise: { randomPages: 16, staleObjects: 2 },
+  };
+}
+
 /** Multi-GiB stress scenario: ≥ 100 processes, ≥ 20 000 VADs, ≥ 5 000 file objects, noise. */
 export function large(seed = 7, physicalSize = 3 * 1024 * MiB, scale = 1): Scenario {
   const rng = new Rng(seed);
@@ -332,5 +411,7 @@ export const PRESETS: Record<string, (seed?: number) => Scenario> = {
   'xp-pae-eventlog': (seed) => ({ ...xpEventlog(seed ?? 1, 'xp-sp3-pae'), name: 'xp-pae-eventlog' }),
   'win7-eventlog': (seed) => x64Eventlog('win7-eventlog', 'win7-sp1-x64', seed ?? 2),
   'win10-eventlog': (seed) => x64Eventlog('win10-eventlog', 'win10-19041-x64', seed ?? 3),
+  'xp-edge': (seed) => edgeCases('xp-edge', 'xp-sp2-x86', seed ?? 11),
+  'win10-edge': (seed) => edgeCases('win10-edge', 'win10-19041-x64', seed ?? 12),
   large: (seed) => large(seed ?? 7),
 };

@@ -34,10 +34,19 @@ export interface FileSpec {
   data?: PagePlan;
   /** Cache-manager views (SharedCacheMap): which 256 KiB views have a VACB and the page plan inside them. */
   cache?: { views: number[]; pages: PagePlan };
-  /** An image section (ImageSectionObject) with this page plan (executables). */
+  /** An image section (ImageSectionObject) with this page plan over the image's pages (executables). */
   image?: PagePlan;
-  /** Subsection size in pages for data sections (a file larger than this gets several subsections). */
-  subsectionPages?: number;
+  /**
+   * PE layout of the image section in pages, headers first: each entry's raw pages follow each other in the file
+   * (their sum is the file's page count); `virtual` ≥ raw pages are mapped (the rest zero-filled, like .bss).
+   * Omitted: the image is the file, page for page.
+   */
+  imageSections?: { raw: number; virtual: number }[];
+  /**
+   * Subsection sizes in pages (a file larger than one gets several subsections): one size for all, or a list whose
+   * last entry repeats. Default: 256 pages on 7/10, one subsection on XP.
+   */
+  subsectionPages?: number | number[];
 }
 
 export type VadSpec =

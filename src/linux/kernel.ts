@@ -9,8 +9,8 @@ import { type LinuxLayout, resolveLayout } from './layout.js';
 import { BtfTypes, type TypeSource } from './types.js';
 import { scanVmcoreInfo, VmcoreInfo } from './vmcoreinfo.js';
 
-/** Builds a page-table translator for a root (CR3 / pgd physical address). */
-export type SpaceFactory = (dtb: number) => VirtualSpace;
+/** Makes an address space for a page-table root; `la57` says the kernel runs 5-level paging (refuse, never guess). */
+export type SpaceFactory = (dtb: number, la57: boolean) => VirtualSpace;
 
 export interface LinuxOptions {
   /** Skip VMCOREINFO even when present (tests the signature path). */
@@ -72,7 +72,7 @@ export class LinuxKernel {
 
   /** A translator for a process's page tables (physical root), or null without a translator. */
   space(dtb: number): VirtualSpace | null {
-    return this.spaceFactory ? this.spaceFactory(dtb) : null;
+    return this.spaceFactory ? this.spaceFactory(dtb, this.l5) : null;
   }
 
   /** PFN of a `struct page` in the vmemmap (SPARSEMEM_VMEMMAP). */
@@ -124,7 +124,7 @@ export class LinuxKernel {
     tick('layout');
     this.checkInitTask();
     if (this.spaceFactory && this.dtb >= 0) {
-      const s = this.spaceFactory(this.dtb);
+      const s = this.spaceFactory(this.dtb, this.l5);
       kmem.space = s;
     }
   }

@@ -20,6 +20,7 @@ export function openLinuxKernel(mem: PhysicalMemory, opts: OpenLinuxOptions = {}
   return new LinuxKernel(mem, {
     types,
     warnings,
-    spaceFactory: (dtb) => createSpace(mem, 'x64', dtb, { os: 'linux' }),
+    // 5-level kernels are refused by createSpace rather than mistranslated.
+    spaceFactory: (dtb, la57) => createSpace(mem, 'x64', dtb, { os: 'linux', la57 }),
   });
 }

@@ -79,7 +79,9 @@ function findKernelBase(
           [0x80000000, 0xa0000000],
           [0xc0000000, 0xe0000000],
         ];
-  const probe = new Uint8Array(2);
+  // One read per mapped 2 MiB region (unmapped pages read as zeros), then an MZ test per page: a few large reads
+  // instead of hundreds of 2-byte ones.
+  const region2m = new Uint8Array(0x200000);
   for (const [start, end] of ranges) {
     for (let region = start; region < end; region += 0x200000) {
       // Skip 2 MiB regions with nothing mapped at their start and end (cheap test before the page loop).
@@ -91,8 +93,10 @@ function findKernelBase(
         }
       }
       if (!any) continue;
-      for (let va = region; va < region + 0x200000; va += 4096) {
-        if (space.read(va, probe, 0, 2) < 2 || probe[0] !== 0x4d || probe[1] !== 0x5a) continue;
+      space.read(region, region2m, 0, region2m.length);
+      for (let o = 0; o < region2m.length; o += 4096) {
+        if (region2m[o] !== 0x4d || region2m[o + 1] !== 0x5a) continue;
+        const va = region + o;
         const pe = tryBase(va);
         if (pe) return { base: va, pe, how: `MZ/RSDS scan of kernel space ${hex(start)}-${hex(end)}` };
       }

@@ -38,6 +38,8 @@ class SectionLayout {
   readonly ssPtes: number;
   readonly ssNext: number;
   readonly ssStartingSector: number;
+  readonly ssFullSectors: number;
+  readonly ssEndOffset: Accessor | null;
   readonly segControlArea: number;
   readonly segSize: number;
 
@@ -54,6 +56,8 @@ class SectionLayout {
     this.ssPtes = ss.offsetOf('PtesInSubsection');
     this.ssNext = ss.offsetOf('NextSubsection');
     this.ssStartingSector = ss.offsetOf('StartingSector');
+    this.ssFullSectors = ss.offsetOf('NumberOfFullSectors');
+    this.ssEndOffset = ss.tryAccessor('u.SubsectionFlags.SectorEndOffset');
     this.segControlArea = seg.offsetOf('ControlArea');
     this.segSize = seg.offsetOf('SizeOfSegment');
   }
@@ -139,8 +143,20 @@ export function readSectionPages(
       if (sector < lastSector) warn(`subsection 0x${ss.toString(16)} starts before the previous one`);
       lastSector = sector;
       const fileBase = sector * unit;
-      for (let i = 0; i < count; i += 512) {
-        const n = Math.min(512, count - i);
+      // An image section can be larger in memory than on disk (.bss, VirtualSize > SizeOfRawData): its pages past
+      // the raw data are zero-filled, not file bytes, and their "file offsets" would fall on the next section.
+      let filePages = count;
+      if (image) {
+        const full =
+          k.read(ss + L.ssFullSectors, ptesBuf, 0, 4) === 4
+            ? new DataView(ptesBuf.buffer).getUint32(0, true)
+            : -1;
+        const end = L.ssEndOffset ? L.ssEndOffset.read(k, ss) : 0;
+        if (full >= 0 && Number.isFinite(end))
+          filePages = Math.min(count, Math.ceil((full * unit + end) / 4096));
+      }
+      for (let i = 0; i < filePages; i += 512) {
+        const n = Math.min(512, filePages - i);
         const got = k.read(base + i * pteSize, pteBuf, 0, n * pteSize);
         for (let j = 0; j < n; j++) {
           const off = fileBase + (i + j) * 4096;

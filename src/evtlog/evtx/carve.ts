@@ -230,6 +230,9 @@ function intactAround(
  * inline, that offset minus the definition's position in the record says where the chunk started, so the record is
  * placed at the same chunk offset in a blank chunk and decoded there. Otherwise the template comes from the catalog.
  */
+const ORPHAN_CHUNK = new Uint8Array(CHUNK_SIZE);
+const orphanUsed = [0, 0];
+
 function renderOrphan(
   bytes: Uint8Array,
   at: number,
@@ -251,8 +254,13 @@ function renderOrphan(
     // Otherwise keep the record where its definition offset cannot look inline.
     else if (defOffset === rel + 38) rel += 8;
   }
-  const chunk = new Uint8Array(CHUNK_SIZE);
+  // One scratch chunk for all orphans (a fresh 64 KiB per record dominated carving time); only the previous
+  // orphan's bytes need clearing. Rendering decodes everything into strings, so nothing keeps the buffer.
+  const chunk = ORPHAN_CHUNK;
+  chunk.fill(0, orphanUsed[0]!, orphanUsed[1]!);
   chunk.set(bytes.subarray(at, at + size), rel);
+  orphanUsed[0] = rel;
+  orphanUsed[1] = rel + size;
   const ctx = new ChunkContext(chunk);
   ctx.trustedStart = rel;
   ctx.trustedEnd = rel + size;

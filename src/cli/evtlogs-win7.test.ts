@@ -1,0 +1,7 @@
+import { test } from 'node:test';
+import { evtlogsScenario } from '../testing/evtlogs-scenario.js';
+
+test(
+  'evtlogs win7-eventlog: the EventLog svchost, every recoverable .evtx record',
+  evtlogsScenario('win7-eventlog', /^svchost\.exe 1096$/),
+);

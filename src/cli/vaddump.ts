@@ -1,0 +1,168 @@
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
+import type { Artefact } from '../output/render.js';
+import { MemdigError } from '../util/errors.js';
+import { canonicalHex } from '../util/hex.js';
+import type { WinContext } from '../windows/context.js';
+import { listProcesses } from '../windows/processes.js';
+import { VAD_PAGE_LEGEND, type VadPage, VadPageResolver } from '../windows/vad-pages.js';
+import { VadReader, type WinVad } from '../windows/vads.js';
+import { openWindows, osName, printWarnings } from './windows-session.js';
+
+const PAGE = 4096;
+
+export const WIN_VADDUMP: Artefact = {
+  name: 'vad_dumps',
+  columns: [
+    { key: 'pid', right: true, type: 'integer', indexed: true },
+    { key: 'process' },
+    { key: 'start' },
+    { key: 'end' },
+    { key: 'kind' },
+    { key: 'pages', right: true, type: 'integer' },
+    { key: 'read_pages', title: 'read', right: true, type: 'integer' },
+    { key: 'file', indexed: true },
+    { key: 'output' },
+  ],
+};
+
+export interface VaddumpOptions extends FormatOptions {
+  output: string;
+  pid?: number;
+  base?: string;
+  maxSize?: number;
+  symbols?: string[];
+}
+
+export interface VadDumpResult {
+  pages: number;
+  readPages: number;
+  /** One legend character per page (VAD_PAGE_LEGEND). */
+  states: string;
+}
+
+/**
+ * Writes the VAD's range to `path`, page by page, zero where nothing can be read (the file is created at full size
+ * first, so unread pages are holes), and a JSON sidecar `path.json` with each page's state.
+ */
+export function dumpVad(
+  ctx: WinContext,
+  resolver: VadPageResolver,
+  pid: number,
+  vad: WinVad,
+  path: string,
+): VadDumpResult {
+  const first = vad.start - (vad.start % PAGE);
+  const pages = Math.floor((vad.end - first) / PAGE) + 1;
+  const buf = new Uint8Array(PAGE);
+  const pg: VadPage = { state: '-', phys: -1 };
+  const states: string[] = [];
+  let readPages = 0;
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < pages; i++) {
+      resolver.page(vad, i, pg);
+      if (pg.phys >= 0 && ctx.mem.read(pg.phys, buf, 0, PAGE) === PAGE) {
+        writeSync(fd, buf, 0, PAGE, i * PAGE);
+        readPages++;
+      } else if (pg.phys >= 0) pg.state = '?';
+      else if (i === pages - 1) writeSync(fd, new Uint8Array(PAGE), 0, PAGE, i * PAGE); // full length
+      states.push(pg.state);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const s = states.join('');
+  writeFileSync(
+    `${path}.json`,
+    `${JSON.stringify(
+      {
+        pid,
+        start: canonicalHex(vad.start),
+        end: canonicalHex(vad.end),
+        kind: vad.kind,
+        tag: vad.tag,
+        file: vad.fileName,
+        pages,
+        readPages,
+        legend: VAD_PAGE_LEGEND,
+        counts: Object.fromEntries(
+          Object.entries(VAD_PAGE_LEGEND)
+            .map(([c, name]) => [name, s.split(c).length - 1] as const)
+            .filter(([, n]) => n > 0),
+        ),
+        pageStates: s,
+      },
+      null,
+      1,
+    )}\n`,
+  );
+  return { pages, readPages, states: s };
+}
+
+export function vaddumpCommand(program: Command): void {
+  withFormatOptions(
+    program
+      .command('vaddump')
+      .description(
+        "Windows: write each VAD's address range as read through the process page tables (zero where unreadable), with a JSON sidecar of page states",
+      )
+      .argument('<dump>', 'memory dump file')
+      .requiredOption('-o, --output <dir>', 'folder for the range files')
+      .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10))
+      .option('--base <addr>', 'only the VAD containing this address (hex)')
+      .option(
+        '--max-size <mib>',
+        'skip VADs larger than this many MiB (reserved ranges can be terabytes)',
+        (v) => Number.parseInt(v, 10),
+        1024,
+      )
+      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
+  ).action((dump: string, o: VaddumpOptions) => {
+    const base = o.base !== undefined ? Number.parseInt(o.base.replace(/^0x(ffff)?/i, ''), 16) : undefined;
+    if (base !== undefined && !Number.isFinite(base))
+      throw new MemdigError(`--base ${o.base}: not a hex address`);
+    const ctx = openWindows(dump, o);
+    if (!ctx) throw new MemdigError('vaddump: not a Windows dump');
+    mkdirSync(o.output, { recursive: true });
+    const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
+    const maxBytes = (o.maxSize ?? 1024) * 2 ** 20;
+    try {
+      const vads = new VadReader(ctx);
+      const sink = output.sink(WIN_VADDUMP);
+      for (const p of listProcesses(ctx)) {
+        if (o.pid !== undefined && p.pid !== o.pid) continue;
+        const resolver = new VadPageResolver(ctx, ctx.processSpace(p.dtb));
+        for (const v of vads.walk(p)) {
+          if (base !== undefined && (base < v.start || base > v.end)) continue;
+          if (v.end - v.start + 1 > maxBytes) {
+            ctx.warnings.add(
+              `pid ${p.pid} VAD ${canonicalHex(v.start)}-${canonicalHex(v.end)} is larger than --max-size: skipped`,
+            );
+            continue;
+          }
+          const file = join(o.output, `pid.${p.pid}.vad.${canonicalHex(v.start)}-${canonicalHex(v.end)}.dmp`);
+          const r = dumpVad(ctx, resolver, p.pid, v, file);
+          sink.add({
+            pid: p.pid,
+            process: p.name,
+            start: canonicalHex(v.start),
+            end: canonicalHex(v.end),
+            kind: v.kind,
+            pages: r.pages,
+            read_pages: r.readPages,
+            file: v.fileName,
+            output: file,
+          });
+        }
+      }
+      sink.end();
+      printWarnings(ctx);
+    } finally {
+      output.close();
+      ctx.mem.close();
+    }
+  });
+}
