@@ -103,7 +103,14 @@ test('README documents the columns every artefact really has', async () => {
   const { WIN_EXTRACTED } = await import('./cli/windows-extract.js');
   const { EVT_COLUMNS } = await import('./cli/evt.js');
   const { EVTX_COLUMNS } = await import('./cli/evtx.js');
+  const { WIN_HANDLES } = await import('./cli/handles.js');
+  const { WIN_VADDUMP } = await import('./cli/vaddump.js');
+  const { EVTLOG_SUMMARY, EVTLOG_RECORDS } = await import('./cli/evtlogs.js');
   const real: [string, { key: string }[]][] = [
+    ['handles', WIN_HANDLES.columns],
+    ['vad_dumps', WIN_VADDUMP.columns],
+    ['event_logs', EVTLOG_SUMMARY.columns],
+    ['event_log_records', EVTLOG_RECORDS.columns],
     ['processes', WIN_PROCESSES.columns],
     ['vads', WIN_VADS.columns],
     ['file_objects', WIN_FILES.columns],
