@@ -495,6 +495,10 @@ export const USED_SYMBOLS: readonly string[] = [
   'ObpTypeObjectType',
   'ObpRootDirectoryObject',
   'ObpKernelHandleTable',
+  // Where each optional object header sits for an InfoMask (Volatility 3 reads device names through it).
+  'ObpInfoMaskToOffset',
+  // Volatility 3 disassembles it for the Windows 8+ handle-entry shift; the forge writes a stub there.
+  'ObpCaptureHandleInformationEx',
   'MmPfnDatabase',
   'MmPteBase',
   'MmSystemRangeStart',
