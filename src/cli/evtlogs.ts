@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { carveEvtRecords } from '../evtlog/evt/carve.js';
@@ -28,6 +28,7 @@ import { MemdigError } from '../util/errors.js';
 import type { WinContext } from '../windows/context.js';
 import { type EventLogService, findEventLogs, type LogFileCandidate } from '../windows/eventlog-service.js';
 import { extractFileObject } from '../windows/extract-files.js';
+import { makeOutputDir } from './output-dir.js';
 import { windowsProcesses } from './windows-ps.js';
 import { openWindows, osName, printWarnings } from './windows-session.js';
 
@@ -190,7 +191,7 @@ function baseName(p: string): string {
 
 /** The whole scenario, without printing: used by the command, the demo, tests and the benchmark. */
 export function runEvtlogs(ctx: WinContext, o: { output: string; carve?: boolean }): EvtlogsResult {
-  mkdirSync(o.output, { recursive: true });
+  makeOutputDir(o.output);
   const names = new OutputNames(o.output);
   const recordsPath = names.take('records.jsonl');
   const csvPath = names.take('records.csv');

@@ -44,7 +44,7 @@ describe('windows commands in every format', { concurrency: true }, () => {
       dump: img,
       table: 'processes',
       keys: PROCESS_KEYS,
-      indexed: ['pid', 'name'],
+      indexed: ['pid', 'name', 'command_line'],
       bodyfileTimes: ['create_time', 'exit_time'],
       caseDb,
     });
@@ -96,6 +96,31 @@ describe('windows commands in every format', { concurrency: true }, () => {
       caseDb,
     });
     assert.ok(rows.length > 0);
+  });
+
+  test('handles: every format carries the same handles', async () => {
+    const rows = await checkFormats({
+      args: ['handles', img],
+      dump: img,
+      table: 'handles',
+      keys: ['pid', 'process', 'handle', 'type', 'granted_access', 'object', 'name'],
+      indexed: ['pid', 'type', 'name'],
+      caseDb,
+    });
+    assert.ok(rows.some((r) => r.type === 'File'));
+  });
+
+  test('vaddump: every format lists the same dumped ranges', async () => {
+    const rows = await checkFormats({
+      args: ['vaddump', img, '--pid', '368', '-o', 'out'],
+      dump: img,
+      table: 'vad_dumps',
+      keys: ['pid', 'process', 'start', 'end', 'kind', 'pages', 'read_pages', 'file', 'output'],
+      indexed: ['pid', 'file'],
+      workDir: join(dir, 'vaddump'),
+      caseDb,
+    });
+    assert.ok(rows.length > 0 && rows.every((r) => r.pid === 368));
   });
 
   test('extract: every format lists the same extracted files', async () => {

@@ -1,9 +1,8 @@
-import { IsfTypes } from '../linux/isf-types.js';
-import { LinuxKernel } from '../linux/kernel.js';
+import type { LinuxKernel } from '../linux/kernel.js';
+import { openLinuxKernel } from '../linux/open.js';
 import { detectRegistered } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import type { PhysicalMemory } from '../sources/source.js';
-import { createSpace } from '../translate/index.js';
 import { ExitCode, MemdigError, Warnings } from '../util/errors.js';
 
 export interface AnalysisOptions {
@@ -27,15 +26,9 @@ export function openLinuxAnalysis(
       throw new MemdigError(`${command}: ${os.description} dumps are not supported by this command yet`);
     }
     const warnings = new Warnings();
-    const types = opts.isf ? IsfTypes.read(opts.isf, warnings) : undefined;
     let kernel: LinuxKernel;
     try {
-      kernel = new LinuxKernel(mem, {
-        types,
-        warnings,
-        // 5-level kernels are refused by createSpace rather than mistranslated.
-        spaceFactory: (dtb, la57) => createSpace(mem, 'x64', dtb, { os: 'linux', la57 }),
-      });
+      kernel = openLinuxKernel(mem, { isf: opts.isf, warnings });
     } catch (e) {
       // Nothing recognised the OS: say so first, then why the Linux reader gave up.
       if (os || !(e instanceof MemdigError)) throw e;

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
@@ -9,6 +9,7 @@ import type { WinContext } from '../windows/context.js';
 import { listProcesses } from '../windows/processes.js';
 import { VAD_PAGE_LEGEND, type VadPage, VadPageResolver } from '../windows/vad-pages.js';
 import { VadReader, type WinVad } from '../windows/vads.js';
+import { makeOutputDir } from './output-dir.js';
 import { openWindows, osName, printWarnings } from './windows-session.js';
 
 const PAGE = 4096;
@@ -126,7 +127,7 @@ export function vaddumpCommand(program: Command): void {
       throw new MemdigError(`--base ${o.base}: not a hex address`);
     const ctx = openWindows(dump, o);
     if (!ctx) throw new MemdigError('vaddump: not a Windows dump');
-    mkdirSync(o.output, { recursive: true });
+    makeOutputDir(o.output);
     const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
     const maxBytes = (o.maxSize ?? 1024) * 2 ** 20;
     try {
