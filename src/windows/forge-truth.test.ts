@@ -14,7 +14,10 @@ import { listProcesses, mergeProcesses, scanProcesses } from './processes.js';
 import { readSectionPages } from './section-pages.js';
 import { VadReader } from './vads.js';
 
-type M = Manifest & Record<string, any>; // the manifest is JSON; the test reads it as such
+// The manifest is JSON; the test reads it as such.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON from the builder
+type Json = any;
+type M = Manifest & Record<string, Json>;
 const num = (h: string | null | undefined) =>
   h ? Number.parseInt(h.replace(/^0xffff(?=[0-9a-f]{12}$)/i, '0x'), 16) : 0;
 
@@ -43,15 +46,15 @@ function check(preset: string, format: ContainerFormat = 'raw'): void {
       assert.equal(got.dtb, num(mp.dtb));
     }
     const extra = procs.filter(
-      (p) => !m.processes.some((mp: any) => mp.pid === p.pid && mp.imageFileName === p.name),
+      (p) => !m.processes.some((mp: Json) => mp.pid === p.pid && mp.imageFileName === p.name),
     );
     assert.deepEqual(extra, [], `${preset}: no process invented`);
     // VADs of every listed process.
     const vr = new VadReader(ctx);
     for (const p of listProcesses(ctx)) {
-      const mp = m.processes.find((x: any) => x.pid === p.pid)!;
+      const mp = m.processes.find((x: Json) => x.pid === p.pid)!;
       const got = vr.walk(p).map((v) => [v.start, v.end, v.kind, v.tag, v.fileName]);
-      const want = mp.vads.map((v: any) => [num(v.start), num(v.end), v.kind, v.tag, v.file]);
+      const want = mp.vads.map((v: Json) => [num(v.start), num(v.end), v.kind, v.tag, v.file]);
       assert.deepEqual(got, want, `${preset}: VADs of pid ${p.pid}`);
     }
     // File objects by pool scan.
