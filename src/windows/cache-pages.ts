@@ -1,4 +1,5 @@
 import type { FilePageMap } from '../extract/recovered-file.js';
+import { ptr64At } from '../symbols/layout.js';
 import { newPteInfo, PageState } from '../translate/types.js';
 import { isKernelAddress, type WinContext } from './context.js';
 
@@ -13,12 +14,6 @@ export interface CacheResult {
   validDataLength: number;
   vacbs: number;
   resident: number;
-}
-
-/** x64 pointer without its sign-extension bits (memdig's form of kernel addresses). */
-function ptr64(b: Uint8Array, o: number): number {
-  const dv = new DataView(b.buffer, b.byteOffset);
-  return (dv.getUint32(o + 4, true) & 0xffff) * 2 ** 32 + dv.getUint32(o, true);
 }
 
 /** Unsigned 64-bit size or offset; -1 when above 2^53 (absurd for a file). */
@@ -65,7 +60,7 @@ export function readCachePages(ctx: WinContext, scm: number, map: FilePageMap): 
   const views = Math.ceil(sectionSize / VIEW);
   const vacbList: number[] = [];
   const ptrAt = (b: Uint8Array, o: number) =>
-    ps === 8 ? ptr64(b, o) : new DataView(b.buffer, b.byteOffset).getUint32(o, true);
+    ps === 8 ? ptr64At(b, o) : new DataView(b.buffer, b.byteOffset).getUint32(o, true);
   if (!Number.isFinite(vacbsPtr) || vacbsPtr === 0 || vacbsPtr === scm + initial || sectionSize <= 4 * VIEW) {
     for (let i = 0; i < 4; i++) vacbList.push(ptrAt(hdr, initial + i * ps));
   } else if (sectionSize <= VACB_ARRAY * VIEW) {
@@ -152,7 +147,7 @@ function collectTree(
     }
     if (k.read(addr, arr, 0, arr.length) < arr.length) continue;
     for (let i = 0; i < VACB_ARRAY; i++) {
-      const e = ps === 8 ? ptr64(arr, i * 8) : new DataView(arr.buffer).getUint32(i * 4, true);
+      const e = ps === 8 ? ptr64At(arr, i * 8) : new DataView(arr.buffer).getUint32(i * 4, true);
       if (!e || e < 0 || !isKernelAddress(e, ps)) continue;
       if (p.readPointer(k, e + vacbScmOff) === scm) out.push(e);
       else stack.push({ addr: e, depth: depth + 1 });

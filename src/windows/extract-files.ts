@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { FilePageMap, type WrittenFile, writeRecoveredFile } from '../extract/recovered-file.js';
 import type { OutputNames } from '../extract/safe-name.js';
 import { safeBaseName } from '../extract/safe-name.js';
+import { canonicalHex as hex } from '../util/hex.js';
 import { readCachePages } from './cache-pages.js';
 import type { WinContext } from './context.js';
 import type { WinFileObject } from './file-object.js';
@@ -35,7 +36,6 @@ export function extractFileObject(
   extra: Record<string, unknown> = {},
 ): ExtractedFile[] {
   const out: ExtractedFile[] = [];
-  const hex = (n: number) => `0x${n.toString(16)}`;
   // Data view: cache manager first (it holds what was read or written through the cache), then the data section.
   if (fo.sharedCacheMap || fo.dataSectionObject) {
     const map = new FilePageMap();

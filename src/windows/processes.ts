@@ -163,11 +163,6 @@ export function listProcesses(ctx: WinContext, reader = new EprocessReader(ctx))
   return out;
 }
 
-/** Physical memory as a Readable (pool-scan hits are physical). */
-function physReadable(ctx: WinContext): Readable {
-  return ctx.mem;
-}
-
 /**
  * Pool-tag scan for _EPROCESS allocations (`Pro\xe3` up to Windows 7, `Proc` after): finds processes unlinked from
  * the list (hidden, or exited but not yet freed). The body's place inside the allocation differs between versions
@@ -181,7 +176,7 @@ export function scanProcesses(ctx: WinContext, reader = new EprocessReader(ctx))
   const out: WinProcess[] = [];
   const seen = new Set<number>();
   const alloc = new Uint8Array(4096);
-  const mem = physReadable(ctx);
+  const mem = ctx.mem;
   for (const hit of scanPool(ctx.mem, ['Pro\xe3', 'Proc'], ps, reader.size)) {
     const n = Math.min(hit.size, alloc.length);
     if (mem.read(hit.header, alloc, 0, n) < n) continue;

@@ -128,13 +128,8 @@ export function readSectionPages(
     seen.add(ss);
     if (p.readPointer(k, ss + L.ssControlArea) !== controlArea) break;
     const base = p.readPointer(k, ss + L.ssBase);
-    const ptesBuf = new Uint8Array(4);
-    const count =
-      k.read(ss + L.ssPtes, ptesBuf, 0, 4) === 4 ? new DataView(ptesBuf.buffer).getUint32(0, true) : 0;
-    const sector =
-      k.read(ss + L.ssStartingSector, ptesBuf, 0, 4) === 4
-        ? new DataView(ptesBuf.buffer).getUint32(0, true)
-        : 0;
+    const count = Math.max(0, k.readU32(ss + L.ssPtes));
+    const sector = Math.max(0, k.readU32(ss + L.ssStartingSector));
     const next = p.readPointer(k, ss + L.ssNext);
     result.subsections++;
     if (count > MAX_PTES_PER_SUBSECTION) {
@@ -147,10 +142,7 @@ export function readSectionPages(
       // the raw data are zero-filled, not file bytes, and their "file offsets" would fall on the next section.
       let filePages = count;
       if (image) {
-        const full =
-          k.read(ss + L.ssFullSectors, ptesBuf, 0, 4) === 4
-            ? new DataView(ptesBuf.buffer).getUint32(0, true)
-            : -1;
+        const full = k.readU32(ss + L.ssFullSectors);
         const end = L.ssEndOffset ? L.ssEndOffset.read(k, ss) : 0;
         if (full >= 0 && Number.isFinite(end))
           filePages = Math.min(count, Math.ceil((full * unit + end) / 4096));
@@ -161,7 +153,9 @@ export function readSectionPages(
         for (let j = 0; j < n; j++) {
           const off = fileBase + (i + j) * 4096;
           result.ptes++;
-          if ((j + 1) * pteSize > got && !readableAt(k, base + (i + j) * pteSize, pteSize)) {
+          // Past the readable prefix the read zero-filled holes: a PTE there is only real if its page is present
+          // (entries are aligned, so their first 4 bytes tell for the whole entry).
+          if ((j + 1) * pteSize > got && k.readU32(base + (i + j) * pteSize) < 0) {
             map.set(off, { source, state: 'unreadable', phys: -1 });
             continue;
           }
@@ -185,9 +179,4 @@ export function readSectionPages(
     ss = Number.isFinite(next) ? next : 0;
   }
   return result;
-}
-
-function readableAt(k: WinContext['kernel'], va: number, n: number): boolean {
-  const b = new Uint8Array(8);
-  return k.read(va, b, 0, n) === n;
 }

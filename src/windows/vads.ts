@@ -1,4 +1,4 @@
-import type { Accessor, StructLayout } from '../symbols/layout.js';
+import { type Accessor, ptr64At, type StructLayout, u32At } from '../symbols/layout.js';
 import { isKernelAddress, type WinContext } from './context.js';
 import type { WinProcess } from './processes.js';
 
@@ -136,11 +136,7 @@ export class VadReader {
   }
 
   private ptr(off: number): number {
-    const b = this.buf;
-    const lo = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
-    if (this.ps === 4) return lo;
-    const hi = (b[off + 4]! | (b[off + 5]! << 8)) >>> 0;
-    return hi * 4294967296 + lo;
+    return this.ps === 4 ? u32At(this.buf, off) : ptr64At(this.buf, off);
   }
 
   /** Every VAD of a process in address order; loops, bad pointers and absurd sizes become warnings. */
