@@ -1,29 +1,6 @@
 import type { Command } from 'commander';
-import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
-import type { Artefact } from '../output/render.js';
-import { MemdigError } from '../util/errors.js';
-import { HandleReader, handleRow } from '../windows/handles.js';
-import { windowsProcesses } from './windows-ps.js';
-import { openWindows, osName, printWarnings } from './windows-session.js';
-
-export const WIN_HANDLES: Artefact = {
-  name: 'handles',
-  columns: [
-    { key: 'pid', right: true, type: 'integer', indexed: true },
-    { key: 'process' },
-    { key: 'handle', right: true },
-    { key: 'type', indexed: true },
-    { key: 'granted_access', title: 'access' },
-    { key: 'object' },
-    { key: 'name', indexed: true },
-  ],
-};
-
-interface HandlesOptions extends FormatOptions {
-  pid?: number;
-  type?: string;
-  symbols?: string[];
-}
+import { withFormatOptions } from '../output/options.js';
+import type { HandlesOptions } from './handles-action.js';
 
 export function handlesCommand(program: Command): void {
   withFormatOptions(
@@ -34,28 +11,7 @@ export function handlesCommand(program: Command): void {
       .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10))
       .option('--type <name>', 'only handles of this object type (File, Key, Process, Section, ...)')
       .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
-  ).action((dump: string, o: HandlesOptions) => {
-    const ctx = openWindows(dump, o);
-    if (!ctx)
-      throw new MemdigError(`handles: ${dump} does not hold Windows (handle tables are Windows-only)`);
-    const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
-    try {
-      const reader = new HandleReader(ctx);
-      const w = output.sink(WIN_HANDLES);
-      const type = o.type?.toLowerCase();
-      for (const p of windowsProcesses(ctx)) {
-        if (p.foundBy === 'stale') continue;
-        if (o.pid !== undefined && p.pid !== o.pid) continue;
-        for (const h of reader.handles(p)) {
-          if (type && h.type?.toLowerCase() !== type) continue;
-          w.add(handleRow(h));
-        }
-      }
-      w.end();
-      printWarnings(ctx);
-    } finally {
-      output.close();
-      ctx.mem.close();
-    }
-  });
+  ).action(async (dump: string, o: HandlesOptions) =>
+    (await import('./handles-action.js')).handlesAction(dump, o),
+  );
 }

@@ -8,8 +8,8 @@
  * (a cycle would make size and nested-layout walks loop forever).
  */
 import { readFileSync } from 'node:fs';
-import { xz } from '@napi-rs/lzma';
 import { FormatError, MemdigError, Warnings } from '../util/errors.js';
+import { xzDecompress } from '../util/xz.js';
 
 export interface IsfTypeRef {
   kind: 'base' | 'pointer' | 'array' | 'bitfield' | 'enum' | 'struct' | 'union' | 'class' | 'function';
@@ -108,7 +108,7 @@ export function parseIsf(input: Uint8Array | string, source: string, warnings?: 
     let bytes = input;
     if (bytes.length >= 6 && XZ_MAGIC.every((b, i) => bytes[i] === b)) {
       try {
-        bytes = xz.decompressSync(bytes);
+        bytes = xzDecompress(bytes);
       } catch (e) {
         throw new FormatError(
           'ISF',

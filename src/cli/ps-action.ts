@@ -1,0 +1,56 @@
+import { bootTimeNs } from '../linux/boottime.js';
+import { listTasks, stateLetter } from '../linux/tasks.js';
+import { type FormatOptions, Output } from '../output/options.js';
+import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
+import { windowsPs } from './windows-ps.js';
+import { openWindows } from './windows-session.js';
+
+export type PsOptions = FormatOptions & { threads?: boolean; isf?: string };
+
+export function psAction(dump: string, o: PsOptions) {
+  const win = openWindows(dump, o);
+  if (win) return windowsPs(dump, win, o);
+  const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'ps', o);
+  const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });
+  try {
+    const boot = bootTimeNs(kernel);
+    const w = output.sink({
+      name: 'linux_processes',
+      columns: [
+        { key: 'pid', right: true, type: 'integer', indexed: true },
+        { key: 'ppid', right: true, type: 'integer' },
+        { key: 'tgid', right: true, type: 'integer' },
+        { key: 'uid', right: true, type: 'integer' },
+        { key: 'comm', indexed: true },
+        { key: 'state' },
+        { key: 'kernel_thread', title: 'kthread' },
+        { key: 'start', bodyfile: 'crtime' },
+        { key: 'dtb' },
+        { key: 'task' },
+      ],
+      bodyName: (r) => `[process] ${r.comm} pid ${r.pid}`,
+    });
+    for (const t of listTasks(kernel, { threads: o.threads })) {
+      const ns = t.startBoottimeNs >= 0 ? t.startBoottimeNs : t.startTimeNs;
+      const start =
+        ns < 0 ? null : boot > 0 ? new Date((boot + ns) / 1e6).toISOString() : `+${(ns / 1e9).toFixed(3)}s`;
+      w.add({
+        pid: t.pid,
+        ppid: t.ppid,
+        tgid: t.tgid,
+        uid: t.uid,
+        comm: t.comm,
+        state: stateLetter(t.state, t.exitState),
+        kernel_thread: t.kernelThread,
+        start,
+        dtb: t.dtb >= 0 ? `0x${t.dtb.toString(16)}` : null,
+        task: `0xffff${t.addr.toString(16)}`,
+      });
+    }
+    w.end();
+    reportWarnings(warnings);
+  } finally {
+    output.close();
+    mem.close();
+  }
+}
