@@ -50,7 +50,9 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
   for (const [k, v] of Object.entries(mem.meta)) lines.push(field(k, v));
   const os = detectOs(mem);
   lines.push(field('os', os ? `${os.description}, found via ${os.foundVia}` : 'not recognised'));
-  if (os?.os !== 'windows') return [];
+  // Container facts alone are a partial answer: a script must be able to tell it from an identified OS.
+  if (!os) return ['no Windows or Linux kernel recognised: container facts only'];
+  if (os.os !== 'windows') return [];
   const warnings = new Warnings();
   try {
     const ctx = identifyWindows(mem, { warnings });
