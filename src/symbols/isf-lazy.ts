@@ -1,0 +1,113 @@
+/**
+ * Opening an ISF table without parsing all of it. A Windows kernel table is ~6 MB of JSON of which memdig uses a
+ * few dozen types and symbols, so one pass indexes where each user type's JSON lies, and a type is parsed and
+ * validated the first time it is read. `symbols` is parsed as a whole on first use. metadata, base types and enums
+ * are small and are parsed and checked at once.
+ *
+ * A type is handed out only after the same checks `validateIsf` makes (isf-check.ts). Checking a type reads the
+ * size of each type it holds by value, which checks that type first; a type met again while it is still being
+ * checked contains itself by value, and is reported as the cycle it is. A broken type that is never read does
+ * not stop the rest of the table from being used.
+ */
+import { FormatError, type Warnings } from '../util/errors.js';
+import type { IsfBaseType, IsfDocument, IsfEnum, IsfMetadata, IsfSymbol, IsfUserType } from './isf.js';
+import { ISF_SECTIONS, IsfChecker } from './isf-check.js';
+import { type JsonMember, JsonScanError, objectMembers, skipWs } from './json-members.js';
+
+/** By-value nesting deeper than this is a broken table (real kernels nest a dozen levels at most). */
+const MAX_VALUE_NESTING = 256;
+
+/** Replaces a lazily computed property by its value, keeping it an ordinary enumerable data property. */
+function settle(obj: object, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function defineLazy(obj: object, key: string, compute: () => unknown): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const v = compute();
+      settle(obj, key, v);
+      return v;
+    },
+    set(v: unknown) {
+      settle(obj, key, v);
+    },
+  });
+}
+
+/** Indexes an ISF held as UTF-8 JSON bytes (already decompressed); see the file comment. */
+export function openIsfJson(bytes: Uint8Array, source: string, warnings: Warnings): IsfDocument {
+  const check = new IsfChecker(source, warnings);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const notJson = (offset: number, why: string): never => {
+    throw new FormatError('ISF', offset, `${source}: not valid JSON (${why}); truncated file?`);
+  };
+  const scan = (open: number) => {
+    try {
+      return objectMembers(bytes, open);
+    } catch (e) {
+      if (e instanceof JsonScanError) return notJson(e.offset, e.message);
+      throw e;
+    }
+  };
+  const parse = (m: JsonMember): unknown => {
+    try {
+      return JSON.parse(text.toString('utf8', m.start, m.end));
+    } catch (e) {
+      const msg = (e as Error).message;
+      const pos = /position (\d+)/.exec(msg);
+      return notJson(m.start + (pos ? Number(pos[1]) : 0), `in "${m.key}": ${msg}`);
+    }
+  };
+
+  const first = skipWs(bytes, 0);
+  if (bytes[first] !== 0x7b) {
+    if (first >= bytes.length) notJson(first, 'empty input');
+    check.bad('top level is not a JSON object');
+  }
+  const top = scan(first);
+  const rest = skipWs(bytes, top.end);
+  if (rest !== bytes.length) notJson(rest, 'data after the top-level object');
+  const sections = new Map<string, JsonMember>();
+  for (const m of top.members) sections.set(m.key, m);
+  for (const k of ISF_SECTIONS) {
+    const m = sections.get(k);
+    if (!m || bytes[m.start] !== 0x7b) check.bad(`missing or malformed "${k}" (expected an object)`);
+  }
+
+  const metadata = parse(sections.get('metadata')!) as IsfMetadata;
+  const baseTypes = parse(sections.get('base_types')!) as Record<string, IsfBaseType>;
+  const enums = parse(sections.get('enums')!) as Record<string, IsfEnum>;
+  check.metadata(metadata);
+  check.baseTypes(baseTypes);
+  check.enums(enums);
+
+  const userTypes: Record<string, IsfUserType> = {};
+  const checking: string[] = [];
+  for (const m of scan(sections.get('user_types')!.start).members) {
+    defineLazy(userTypes, m.key, () => {
+      if (checking.includes(m.key)) check.cycle(checking, m.key);
+      if (checking.length >= MAX_VALUE_NESTING)
+        check.bad(`types nested by value more than ${MAX_VALUE_NESTING} deep at "${m.key}"`);
+      const u = parse(m) as IsfUserType;
+      checking.push(m.key);
+      try {
+        check.userType(m.key, u, baseTypes, enums, userTypes);
+      } finally {
+        checking.pop();
+      }
+      return u;
+    });
+  }
+
+  const doc: Record<string, unknown> = { metadata, base_types: baseTypes, enums, user_types: userTypes };
+  defineLazy(doc, 'symbols', () => {
+    const symbols = parse(sections.get('symbols')!) as Record<string, IsfSymbol>;
+    check.symbols(symbols);
+    return symbols;
+  });
+  for (const [k, m] of sections) if (!Object.hasOwn(doc, k)) defineLazy(doc, k, () => parse(m));
+  return doc as unknown as IsfDocument;
+}
