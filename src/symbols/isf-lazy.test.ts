@@ -16,6 +16,7 @@ function touchAll(doc: IsfDocument): void {
   for (const k of Object.keys(doc)) {
     const v = (doc as unknown as Record<string, unknown>)[k];
     if (k === 'user_types') for (const t of Object.keys(doc.user_types)) void doc.user_types[t];
+    if (k === 'symbols') void Object.keys(doc.symbols);
     void v;
   }
 }
@@ -30,6 +31,23 @@ test('lazy ISF: the same table as a full parse, types and symbols parsed on firs
   assert.equal(p.struct('_THING').offsetOf('Str'), 0x48);
   assert.equal(p.symbol('PsActiveProcessHead'), 0x1000);
   assert.equal(p.pointerSize, 8);
+});
+
+test('lazy ISF: symbols found one by one; a repeated name gives the last value, as JSON.parse does', () => {
+  const text = JSON.stringify(tinyIsf()).replace(
+    '"symbols":{"PsActiveProcessHead":{"address":4096}}',
+    '"symbols":{"A":{"address":1},"B":{"address":2,"type":{"kind":"struct","name":"A"}},"A":{"address":3}}',
+  );
+  assert.match(text, /"A":\{"address":3\}/);
+  const lazy = openIsf(enc(text), 'dup');
+  assert.equal(lazy.symbols.A?.address, 3);
+  assert.equal(lazy.symbols.B?.address, 2);
+  assert.equal(lazy.symbols.address, undefined, 'a name nested inside a value is not a symbol');
+  assert.equal(lazy.symbols.kind, undefined);
+  assert.equal(Object.hasOwn(lazy.symbols, 'B'), true);
+  assert.equal(Object.hasOwn(lazy.symbols, 'C'), false);
+  assert.deepEqual(Object.keys(lazy.symbols), ['A', 'B']);
+  assert.deepEqual(lazy.symbols, JSON.parse(text).symbols);
 });
 
 test('lazy ISF: member names with escapes and non-ASCII decode as JSON.parse does', () => {
@@ -103,7 +121,9 @@ test('lazy ISF: hostile tables fail with the same errors as a full parse, when t
   const badSym = tinyIsf();
   (badSym.symbols as Record<string, unknown>).Bad = { address: 'x' };
   const bs = open(badSym);
-  assert.throws(() => bs.symbols, /symbol "Bad" is malformed/);
+  assert.equal(bs.symbols.PsActiveProcessHead?.address, 0x1000);
+  assert.throws(() => bs.symbols.Bad, /symbol "Bad" is malformed/);
+  assert.throws(() => Object.keys(bs.symbols), /symbol "Bad" is malformed/);
 
   const dangling = tinyIsf();
   dangling.user_types._THING!.fields.Ghost = { offset: 0, type: S('_GHOST') as never };
@@ -180,6 +200,8 @@ test('lazy ISF: a real kernel table reads the same as a full parse', {
   const path = sharedPath('corpus', 'isf', 'ntkrnlmp.pdb', '00F31FD82648C8ED1A4426DFFC56A424-1.json.xz')!;
   const lazy = readIsfFile(path);
   const full = parseIsf(readFileSync(path), path);
+  // Every symbol through the name index first, then the whole table (which lists and so parses everything).
+  for (const [name, sym] of Object.entries(full.symbols)) assert.deepEqual(lazy.symbols[name], sym, name);
   assert.deepEqual(Object.keys(lazy.user_types), Object.keys(full.user_types));
   assert.deepEqual(lazy, full);
 });

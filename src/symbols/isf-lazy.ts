@@ -1,8 +1,9 @@
 /**
  * Opening an ISF table without parsing all of it. A Windows kernel table is ~6 MB of JSON of which memdig uses a
  * few dozen types and symbols, so one pass indexes where each user type's JSON lies, and a type is parsed and
- * validated the first time it is read. `symbols` is parsed as a whole on first use. metadata, base types and enums
- * are small and are parsed and checked at once.
+ * validated the first time it is read. The 35,000 symbols are found by name through a hash of their raw name bytes
+ * and parsed one at a time; listing them all parses the whole section. metadata, base types and enums are small and
+ * are parsed and checked at once.
  *
  * A type is handed out only after the same checks `validateIsf` makes (isf-check.ts). Checking a type reads the
  * size of each type it holds by value, which checks that type first; a type met again while it is still being
@@ -12,7 +13,16 @@
 import { FormatError, type Warnings } from '../util/errors.js';
 import type { IsfBaseType, IsfDocument, IsfEnum, IsfMetadata, IsfSymbol, IsfUserType } from './isf.js';
 import { ISF_SECTIONS, IsfChecker } from './isf-check.js';
-import { type JsonMember, JsonScanError, objectMembers, skipWs } from './json-members.js';
+import {
+  JsonKeyIndex,
+  type JsonMember,
+  JsonScanError,
+  objectMembers,
+  plainBytes,
+  skipWs,
+} from './json-members.js';
+
+const utf8 = new TextEncoder();
 
 /** By-value nesting deeper than this is a broken table (real kernels nest a dozen levels at most). */
 const MAX_VALUE_NESTING = 256;
@@ -38,7 +48,8 @@ function defineLazy(obj: object, key: string, compute: () => unknown): void {
 }
 
 /** Indexes an ISF held as UTF-8 JSON bytes (already decompressed); see the file comment. */
-export function openIsfJson(bytes: Uint8Array, source: string, warnings: Warnings): IsfDocument {
+export function openIsfJson(input: Uint8Array, source: string, warnings: Warnings): IsfDocument {
+  const bytes = plainBytes(input);
   const check = new IsfChecker(source, warnings);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const notJson = (offset: number, why: string): never => {
@@ -103,11 +114,61 @@ export function openIsfJson(bytes: Uint8Array, source: string, warnings: Warning
   }
 
   const doc: Record<string, unknown> = { metadata, base_types: baseTypes, enums, user_types: userTypes };
-  defineLazy(doc, 'symbols', () => {
-    const symbols = parse(sections.get('symbols')!) as Record<string, IsfSymbol>;
-    check.symbols(symbols);
-    return symbols;
-  });
+  doc.symbols = lazySymbols(bytes, sections.get('symbols')!, parse, check);
   for (const [k, m] of sections) if (!Object.hasOwn(doc, k)) defineLazy(doc, k, () => parse(m));
   return doc as unknown as IsfDocument;
+}
+
+/**
+ * The `symbols` section as a record that parses one symbol when it is asked for. Everything that lists the
+ * symbols (keys, entries, JSON.stringify) parses and checks the whole section once, and from then on answers
+ * from it; so does every lookup when some name holds an escape, as raw bytes cannot be matched then.
+ */
+function lazySymbols(
+  bytes: Uint8Array,
+  section: JsonMember,
+  parse: (m: JsonMember) => unknown,
+  check: IsfChecker,
+): Record<string, IsfSymbol> {
+  let all: Record<string, IsfSymbol> | null = null;
+  let index: JsonKeyIndex | null = null;
+  const seen = new Map<string, IsfSymbol | undefined>();
+  const everything = (): Record<string, IsfSymbol> => {
+    if (!all) {
+      const parsed = parse(section) as Record<string, IsfSymbol>;
+      check.symbols(parsed);
+      all = parsed;
+    }
+    return all;
+  };
+  const lookup = (name: string): IsfSymbol | undefined => {
+    if (all) return Object.hasOwn(all, name) ? all[name] : undefined;
+    if (seen.has(name)) return seen.get(name);
+    index ??= new JsonKeyIndex(bytes, section.start);
+    if (index.escaped) {
+      const a = everything();
+      return Object.hasOwn(a, name) ? a[name] : undefined;
+    }
+    const r = index.find(utf8.encode(name));
+    let sym: IsfSymbol | undefined;
+    if (r) {
+      sym = parse({ key: name, start: r.start, end: r.end }) as IsfSymbol;
+      check.symbols({ [name]: sym });
+    }
+    seen.set(name, sym);
+    return sym;
+  };
+  const own = (k: string | symbol) => (typeof k === 'string' ? lookup(k) : undefined);
+  return new Proxy({} as Record<string, IsfSymbol>, {
+    get: (_t, k) => own(k),
+    has: (_t, k) => own(k) !== undefined,
+    getOwnPropertyDescriptor: (_t, k) => {
+      const v = own(k);
+      return v === undefined ? undefined : { value: v, writable: true, enumerable: true, configurable: true };
+    },
+    ownKeys: () => Reflect.ownKeys(everything()),
+    set: (_t, k, v) => Reflect.set(everything(), k, v),
+    defineProperty: (_t, k, d) => Reflect.defineProperty(everything(), k, d),
+    deleteProperty: (_t, k) => Reflect.deleteProperty(everything(), k),
+  });
 }

@@ -8,8 +8,8 @@
  * on first use (isf-lazy.ts), which is what makes loading a 6 MB kernel table cheap.
  */
 import { readFileSync } from 'node:fs';
-import { xz } from '@napi-rs/lzma';
 import { FormatError, MemdigError, Warnings } from '../util/errors.js';
+import { isXz, XzError, xzDecompress } from '../util/xz.js';
 import { validateIsf } from './isf-check.js';
 import { openIsfJson } from './isf-lazy.js';
 
@@ -85,8 +85,6 @@ export interface IsfDocument {
   symbols: Record<string, IsfSymbol>;
 }
 
-const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
-
 /** Reads an ISF file (`.json` or `.json.xz`, detected by content); types are parsed and checked on first use. */
 export function readIsfFile(path: string, warnings?: Warnings): IsfDocument {
   let bytes: Uint8Array;
@@ -98,13 +96,17 @@ export function readIsfFile(path: string, warnings?: Warnings): IsfDocument {
   return openIsf(bytes, path, warnings);
 }
 
+/** Largest decompressed table accepted: kernel tables are ~6 MB, the largest Linux tables ~100 MB. */
+const MAX_ISF_BYTES = 2 ** 30;
+
 /** The JSON bytes of a table: xz is recognised by its magic and decompressed. */
 function jsonBytes(bytes: Uint8Array, source: string): Uint8Array {
-  if (bytes.length < 6 || !XZ_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+  if (!isXz(bytes)) return bytes;
   try {
-    return xz.decompressSync(bytes);
+    return xzDecompress(bytes, source, MAX_ISF_BYTES);
   } catch (e) {
-    throw new FormatError('ISF', 0, `${source}: xz stream is damaged or truncated (${(e as Error).message})`);
+    if (e instanceof XzError) throw new FormatError('ISF', 0, e.message);
+    throw e;
   }
 }
 
