@@ -13,14 +13,20 @@
 import { FormatError, type Warnings } from '../util/errors.js';
 import type { IsfBaseType, IsfDocument, IsfEnum, IsfMetadata, IsfSymbol, IsfUserType } from './isf.js';
 import { ISF_SECTIONS, IsfChecker } from './isf-check.js';
-import {
-  JsonKeyIndex,
-  type JsonMember,
-  JsonScanError,
-  objectMembers,
-  plainBytes,
-  skipWs,
-} from './json-members.js';
+import { CHILD_FIELDS, type IsfScan, type ScannedMember, scanIsfJson } from './isf-scan.js';
+import { decodeName, JsonKeyIndex, JsonScanError, plainBytes } from './json-members.js';
+
+/** A member's name and where its value lies. */
+interface JsonMember {
+  key: string;
+  start: number;
+  end: number;
+}
+
+function skipWs(b: Uint8Array, i: number): number {
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return i;
+}
 
 const utf8 = new TextEncoder();
 
@@ -55,14 +61,6 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
   const notJson = (offset: number, why: string): never => {
     throw new FormatError('ISF', offset, `${source}: not valid JSON (${why}); truncated file?`);
   };
-  const scan = (open: number) => {
-    try {
-      return objectMembers(bytes, open);
-    } catch (e) {
-      if (e instanceof JsonScanError) return notJson(e.offset, e.message);
-      throw e;
-    }
-  };
   const parse = (m: JsonMember): unknown => {
     try {
       return JSON.parse(text.toString('utf8', m.start, m.end));
@@ -74,19 +72,30 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
   };
 
   const first = skipWs(bytes, 0);
-  if (bytes[first] !== 0x7b) {
-    if (first >= bytes.length) notJson(first, 'empty input');
-    check.bad('top level is not a JSON object');
+  if (first >= bytes.length) notJson(first, 'empty input');
+  if (bytes[first] !== 0x7b) check.bad('top level is not a JSON object');
+  let scan: IsfScan;
+  try {
+    scan = scanIsfJson(bytes, (ks, ke) => decodeName(bytes, text, ks + 1, ke - 1));
+  } catch (e) {
+    if (e instanceof JsonScanError) return notJson(e.offset, e.message);
+    throw e;
   }
-  const top = scan(first);
-  const rest = skipWs(bytes, top.end);
-  if (rest !== bytes.length) notJson(rest, 'data after the top-level object');
-  const sections = new Map<string, JsonMember>();
-  for (const m of top.members) sections.set(m.key, m);
+  const sections = new Map<string, ScannedMember>();
+  for (const m of scan.top) sections.set(m.key, m);
   for (const k of ISF_SECTIONS) {
     const m = sections.get(k);
     if (!m || bytes[m.start] !== 0x7b) check.bad(`missing or malformed "${k}" (expected an object)`);
   }
+  const children = scan.children;
+  const name = (start: number, end: number): string => {
+    try {
+      return decodeName(bytes, text, start, end);
+    } catch (e) {
+      if (e instanceof JsonScanError) return notJson(e.offset, e.message);
+      throw e;
+    }
+  };
 
   const metadata = parse(sections.get('metadata')!) as IsfMetadata;
   const baseTypes = parse(sections.get('base_types')!) as Record<string, IsfBaseType>;
@@ -97,7 +106,14 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
 
   const userTypes: Record<string, IsfUserType> = {};
   const checking: string[] = [];
-  for (const m of scan(sections.get('user_types')!.start).members) {
+  const ut = sections.get('user_types')!;
+  for (let c = ut.firstChild; c < ut.firstChild + ut.childCount; c++) {
+    const at = c * CHILD_FIELDS;
+    const m: JsonMember = {
+      key: name(children[at]!, children[at + 1]!),
+      start: children[at + 2]!,
+      end: children[at + 3]!,
+    };
     defineLazy(userTypes, m.key, () => {
       if (checking.includes(m.key)) check.cycle(checking, m.key);
       if (checking.length >= MAX_VALUE_NESTING)
@@ -114,7 +130,13 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
   }
 
   const doc: Record<string, unknown> = { metadata, base_types: baseTypes, enums, user_types: userTypes };
-  doc.symbols = lazySymbols(bytes, sections.get('symbols')!, parse, check);
+  const sym = sections.get('symbols')!;
+  doc.symbols = lazySymbols(
+    sym.childEscapes ? null : new JsonKeyIndex(bytes, children, sym.firstChild, sym.childCount),
+    sym,
+    parse,
+    check,
+  );
   for (const [k, m] of sections) if (!Object.hasOwn(doc, k)) defineLazy(doc, k, () => parse(m));
   return doc as unknown as IsfDocument;
 }
@@ -125,13 +147,12 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
  * from it; so does every lookup when some name holds an escape, as raw bytes cannot be matched then.
  */
 function lazySymbols(
-  bytes: Uint8Array,
+  index: JsonKeyIndex | null,
   section: JsonMember,
   parse: (m: JsonMember) => unknown,
   check: IsfChecker,
 ): Record<string, IsfSymbol> {
   let all: Record<string, IsfSymbol> | null = null;
-  let index: JsonKeyIndex | null = null;
   const seen = new Map<string, IsfSymbol | undefined>();
   const everything = (): Record<string, IsfSymbol> => {
     if (!all) {
@@ -144,8 +165,7 @@ function lazySymbols(
   const lookup = (name: string): IsfSymbol | undefined => {
     if (all) return Object.hasOwn(all, name) ? all[name] : undefined;
     if (seen.has(name)) return seen.get(name);
-    index ??= new JsonKeyIndex(bytes, section.start);
-    if (index.escaped) {
+    if (!index) {
       const a = everything();
       return Object.hasOwn(a, name) ? a[name] : undefined;
     }
