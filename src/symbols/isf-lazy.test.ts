@@ -148,7 +148,12 @@ test('lazy ISF: a by-value chain 20,000 types deep is refused, not a stack overf
 });
 
 test('lazy ISF: mutated tables either fail with a MemdigError or equal a full parse (1000 mutations)', () => {
-  const text = JSON.stringify(tinyIsf(), null, 1);
+  const base = tinyIsf();
+  for (let k = 0; k < 8; k++) {
+    (base.symbols as Record<string, unknown>)[`Sym${k}`] =
+      k % 3 ? { address: k * 16 } : { address: k, type: P(S('_THING')), linkage_name: `?s${k}@@` };
+  }
+  const text = JSON.stringify(base, null, 1);
   let seed = 12345;
   const rnd = (m: number) => {
     seed = (seed * 1103515245 + 12345) >>> 0;
@@ -188,6 +193,10 @@ test('lazy ISF: mutated tables either fail with a MemdigError or equal a full pa
     } else {
       assert.ok(!(lazy instanceof Error), `mutation ${i}: lazy failed (${(lazy as Error).message}):\n${m}`);
       assert.deepEqual(lazy, full, `mutation ${i}`);
+      // Symbols looked up one at a time (through the name index) before anything lists them.
+      const fresh = openIsf(enc(m), 'm');
+      for (const [name, sym] of Object.entries(full.symbols))
+        assert.deepEqual(fresh.symbols[name], sym, name);
       agreedOk++;
     }
   }
