@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { xzDecompress } from '../../util/xz.js';
+import { bundledXz } from '../../util/xz.js';
 import { ZipReader } from '../zip.js';
 
 export interface IsfEntry {
@@ -89,9 +89,9 @@ function describe(root: string, p: string, bytes: number): IsfEntry {
     return { path: p, database: m[1]!, guid: m[2]!.toUpperCase(), age: Number(m[3]), bytes, from: 'path' };
   try {
     const raw = readFileSync(p);
-    const text = (p.endsWith('.xz') ? xzDecompress(raw) : p.endsWith('.gz') ? gunzipSync(raw) : raw).toString(
-      'utf8',
-    );
+    const text = (
+      p.endsWith('.xz') ? bundledXz().decompressSync(raw) : p.endsWith('.gz') ? gunzipSync(raw) : raw
+    ).toString('utf8');
     const guid = /"GUID"\s*:\s*"([0-9A-Fa-f]+)"/.exec(text)?.[1];
     const age = /"age"\s*:\s*(\d+)/.exec(text)?.[1];
     const db = /"database"\s*:\s*"([^"]*)"/.exec(text)?.[1];

@@ -1,0 +1,41 @@
+/**
+ * One full-ISF load in a fresh process, as a CLI run does it: the table is opened, the first struct layout
+ * resolved and the symbols Windows analysis reads are looked up. Prints the phase times as JSON for
+ * bench/symbols.ts. Run directly only (the bench runner imports every module here, and this one then does nothing).
+ */
+import { fileURLToPath } from 'node:url';
+
+async function main(path: string): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const { readIsfFile } = await import('../symbols/isf.js');
+  const { Profile } = await import('../symbols/profile.js');
+  const t1 = performance.now();
+  const doc = readIsfFile(path);
+  const t2 = performance.now();
+  const p = new Profile(doc, { source: path });
+  p.struct('_EPROCESS').offsetOf('ActiveProcessLinks');
+  const t3 = performance.now();
+  for (const s of [
+    'PsActiveProcessHead',
+    'PsLoadedModuleList',
+    'KdDebuggerDataBlock',
+    'MmPfnDatabase',
+    'ObHeaderCookie',
+  ])
+    p.symbol(s);
+  const t4 = performance.now();
+  const c = process.cpuUsage(c0);
+  console.log(
+    JSON.stringify({
+      imports: t1 - t0,
+      open: t2 - t1,
+      firstStruct: t3 - t2,
+      symbols: t4 - t3,
+      load: t4 - t1,
+      cpu: (c.user + c.system) / 1000,
+    }),
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv[2]!);
