@@ -73,7 +73,17 @@ export function findExactProfile(o: LoadProfileOptions): Profile | null {
   for (const [dirs, origin] of places) {
     if (!dirs.length) continue;
     const loc = findTable(dirs, o.pdbName, guid, o.age);
-    if (loc) return profileAt(loc, origin, o.build, warnings);
+    if (!loc) continue;
+    if (origin === 'user') return profileAt(loc, origin, o.build, warnings);
+    // The cache is memdig's own: a damaged entry there must not stop an analysis that other tables can serve.
+    try {
+      return profileAt(loc, origin, o.build, warnings);
+    } catch (e) {
+      warnings.add(
+        `symbol cache: ${loc.zipEntry ? `${loc.path}!${loc.zipEntry}` : loc.path} is unreadable, ignored ` +
+          `(delete it to fetch it again): ${(e as Error).message}`,
+      );
+    }
   }
   if (o.noBuiltin) return null;
   const exact = findBuiltin(o.pdbName, guid, o.age);

@@ -49,6 +49,17 @@ test('search order: --symbols folders, then the cache, then built in; a missing 
   assert.notEqual(builtin.sizeOf('_EPROCESS'), 0x2222);
 });
 
+test('a damaged table in the cache is a warning and the search goes on; in a --symbols folder it is an error', () => {
+  const d = join(root, 'damaged', 'windows', k.pdb);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, `${k.guid}-${k.age}.json`), '{"metadata": ');
+  const w = new Warnings();
+  const p = loadProfile({ ...query(), cacheDir: join(root, 'damaged'), warnings: w });
+  assert.equal(p.info.origin, 'builtin');
+  assert.match(w.items[0]!, /^symbol cache: .*damaged.* is unreadable, ignored/);
+  assert.throws(() => loadProfile({ ...query(), symbolDirs: [join(root, 'damaged')] }));
+});
+
 test('an exact table in the cache wins over the nearest built-in build', () => {
   const cache = place(join(root, 'cache-unknown'), 0x3333, UNKNOWN);
   const w = new Warnings();
