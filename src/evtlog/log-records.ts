@@ -1,6 +1,6 @@
+import { crc32 } from '../util/crc32.js';
 import type { EvtRecord } from './evt/record.js';
 import { eventTypeName, posixToIso } from './evt/record.js';
-import { crc32 } from './evtx/crc32.js';
 import type { EvtxRecord } from './evtx/parser.js';
 
 /**

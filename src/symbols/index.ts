@@ -1,6 +1,6 @@
 /** Symbol tables and typed structure access: the API the OS-analysis layers use. */
 export { type BuiltinKernel, builtinIndex, builtinIsf, findBuiltin, nearestBuiltin } from './builtin.js';
-export { type IsfDocument, parseIsf, readIsfFile, validateIsf } from './isf.js';
+export { type IsfDocument, openIsf, parseIsf, readIsfFile, validateIsf } from './isf.js';
 export { KDBG_OWNER_TAG } from './kdbg.js';
 export { Accessor, bytesReadable, type FieldLayout, type Readable, StructLayout } from './layout.js';
 export { type ListWalk, type ListWalkOptions, walkList } from './list.js';

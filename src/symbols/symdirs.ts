@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Warnings } from '../util/errors.js';
-import { type IsfDocument, parseIsf } from './isf.js';
+import { type IsfDocument, openIsf } from './isf.js';
 import { ZipReader } from './zip.js';
 
 export interface TableLocation {
@@ -122,5 +122,5 @@ export function readTable(loc: TableLocation, warnings?: Warnings): IsfDocument 
       zip.close();
     }
   } else bytes = readFileSync(loc.path);
-  return parseIsf(bytes, source, warnings);
+  return openIsf(bytes, source, warnings);
 }

@@ -1,4 +1,4 @@
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../util/crc32.js';
 
 /** EVTX on-disk constants (libyal "Windows XML Event Log (EVTX) format"; the Rust `evtx` crate agrees). */
 export const FILE_HEADER_SIZE = 4096;

@@ -1,5 +1,5 @@
+import { crc32 } from '../../util/crc32.js';
 import { ChunkContext } from './binxml.js';
-import { crc32 } from './crc32.js';
 import {
   CHUNK_HEADER_SIZE,
   CHUNK_SIZE,

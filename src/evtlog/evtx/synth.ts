@@ -1,4 +1,4 @@
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../util/crc32.js';
 import { CHUNK_HEADER_SIZE, CHUNK_SIZE, chunkDataCrc, chunkHeaderCrc, FILE_HEADER_SIZE } from './layout.js';
 import { VT } from './nodes.js';
 

@@ -1,0 +1,12 @@
+const c0=process.cpuUsage(); const t=performance.now();
+const { readIsfFile } = await import('./dist/symbols/isf.js');
+const { Profile } = await import('./dist/symbols/profile.js');
+const f='/work/shared/corpus/isf/ntkrnlmp.pdb/00F31FD82648C8ED1A4426DFFC56A424-1.json.xz';
+const t0=performance.now();
+const doc = readIsfFile(f);
+const ta=performance.now();
+const p = new Profile(doc, {source:f}); p.struct('_EPROCESS').offsetOf('ActiveProcessLinks');
+const t1=performance.now();
+p.symbol('PsActiveProcessHead');
+const t2=performance.now(); const c=process.cpuUsage(c0);
+console.log('import',(t0-t).toFixed(1),'open',(ta-t0).toFixed(1),'EPROCESS',(t1-ta).toFixed(1),'symbol',(t2-t1).toFixed(1),'cpu total',((c.user+c.system)/1000).toFixed(1));
