@@ -30,7 +30,7 @@ import { type EventLogService, findEventLogs, type LogFileCandidate } from '../w
 import { extractFileObject } from '../windows/extract-files.js';
 import { makeOutputDir } from './output-dir.js';
 import { windowsProcesses } from './windows-ps.js';
-import { openWindows, osName, printWarnings } from './windows-session.js';
+import { openWindows, osName, printWarnings, windowsCommand } from './windows-session.js';
 
 export interface EvtlogsOptions extends FormatOptions {
   output: string;
@@ -100,8 +100,7 @@ export interface EvtlogsResult {
 
 export function evtlogsCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('evtlogs <dump>')
+    windowsCommand(program, 'evtlogs <dump>')
       .description(
         'Find the Event Log service, extract its logs (.evt/.evtx) with coverage, parse them, carve memory for more records',
       )
@@ -109,10 +108,9 @@ export function evtlogsCommand(program: Command): void {
         '-o, --output <dir>',
         'folder for the logs, records.jsonl, records.csv and summary.json',
       )
-      .option('--no-carve', 'skip carving physical memory for records outside the extracted logs')
-      .option('--symbols <dir...>', 'extra symbol folders'),
-  ).action((dump: string, o: EvtlogsOptions) => {
-    const ctx = openWindows(dump, o);
+      .option('--no-carve', 'skip carving physical memory for records outside the extracted logs'),
+  ).action(async (dump: string, o: EvtlogsOptions) => {
+    const ctx = await openWindows(dump, o);
     if (!ctx)
       throw new MemdigError(`evtlogs: ${dump} does not hold Windows (event logs are a Windows artefact)`);
     const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });

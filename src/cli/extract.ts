@@ -16,7 +16,7 @@ import { ExitCode, MemdigError } from '../util/errors.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
 import { makeOutputDir } from './output-dir.js';
 import { windowsExtract } from './windows-extract.js';
-import { openWindows } from './windows-session.js';
+import { openWindows, windowsCommand } from './windows-session.js';
 
 interface ExtractOptions extends FormatOptions {
   output: string;
@@ -28,8 +28,7 @@ interface ExtractOptions extends FormatOptions {
 
 export function extractCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('extract')
+    windowsCommand(program, 'extract')
       .description(
         'Rebuild cached and mapped files page by page at their file offsets, with a coverage manifest and hashes',
       )
@@ -40,14 +39,10 @@ export function extractCommand(program: Command): void {
       )
       .option('--name <regex>', 'only files whose path matches')
       .option('--all', 'also files without a name (inodes with no dentry)')
-      .option(
-        '--symbols <dir...>',
-        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
-      )
       .option('--file-object <addr>', 'Windows: the _FILE_OBJECT at this kernel address')
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
-  ).action((dump: string, o: ExtractOptions) => {
-    const win = openWindows(dump, o);
+  ).action(async (dump: string, o: ExtractOptions) => {
+    const win = await openWindows(dump, o);
     if (win) return windowsExtract(dump, win, o);
     let re: RegExp | undefined;
     try {

@@ -4,22 +4,17 @@ import { listCachedFiles } from '../linux/pagecache.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
 import { windowsFiles } from './windows-files.js';
-import { openWindows } from './windows-session.js';
+import { openWindows, windowsCommand } from './windows-session.js';
 
 export function filesCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('files')
+    windowsCommand(program, 'files')
       .description('Files with pages in the page cache (Linux: every in-core inode, unlinked ones included)')
       .argument('<dump>', 'memory dump file')
       .option('--all', 'also list inodes without cached pages')
-      .option(
-        '--symbols <dir...>',
-        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
-      )
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
-  ).action((dump: string, o: FormatOptions & { all?: boolean; isf?: string }) => {
-    const win = openWindows(dump, o);
+  ).action(async (dump: string, o: FormatOptions & { all?: boolean; isf?: string }) => {
+    const win = await openWindows(dump, o);
     if (win) return windowsFiles(dump, win, o);
     const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'files', o);
     const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });

@@ -4,7 +4,7 @@ import type { Artefact } from '../output/render.js';
 import { MemdigError } from '../util/errors.js';
 import { HandleReader, handleRow } from '../windows/handles.js';
 import { windowsProcesses } from './windows-ps.js';
-import { openWindows, osName, printWarnings } from './windows-session.js';
+import { openWindows, osName, printWarnings, windowsCommand } from './windows-session.js';
 
 export const WIN_HANDLES: Artefact = {
   name: 'handles',
@@ -27,15 +27,13 @@ interface HandlesOptions extends FormatOptions {
 
 export function handlesCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('handles')
+    windowsCommand(program, 'handles')
       .description("Windows: each process's open handles (handle table → object type and name)")
       .argument('<dump>', 'memory dump file')
       .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10))
-      .option('--type <name>', 'only handles of this object type (File, Key, Process, Section, ...)')
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
-  ).action((dump: string, o: HandlesOptions) => {
-    const ctx = openWindows(dump, o);
+      .option('--type <name>', 'only handles of this object type (File, Key, Process, Section, ...)'),
+  ).action(async (dump: string, o: HandlesOptions) => {
+    const ctx = await openWindows(dump, o);
     if (!ctx)
       throw new MemdigError(`handles: ${dump} does not hold Windows (handle tables are Windows-only)`);
     const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });

@@ -4,22 +4,22 @@ import { type Minidump, memTypeName, openDump, type PhysicalMemory } from '../so
 import { ExitCode, Warnings } from '../util/errors.js';
 import { canonicalHex, hex } from '../util/hex.js';
 import '../windows/detect.js';
-import { identifyWindows } from '../windows/identify.js';
+import { identifyWindowsAsync } from '../windows/identify.js';
+import { symbolResolveOptions, withSymbolOptions } from './windows-session.js';
 
 const MAX_LISTED = 32;
 
 export function infoCommand(program: Command): void {
-  program
-    .command('info')
+  withSymbolOptions(program.command('info'))
     .description('Identify a dump: container format, physical ranges, and the operating system in it')
     .argument('<dump>', 'memory dump file (raw, LiME, ELF core, crash dump, VMware .vmem/.vmss, minidump)')
-    .action((dump: string) => {
+    .action(async (dump: string, o: object) => {
       const d = openDump(dump);
       const lines: string[] = [];
       let warnings: readonly string[];
       if (d.kind === 'physical') {
         try {
-          const more = physicalInfo(d.memory, lines);
+          const more = await physicalInfo(d.memory, lines, o);
           warnings = [...(d.memory.warnings ?? []), ...more];
         } finally {
           d.memory.close();
@@ -43,7 +43,7 @@ function field(k: string, v: unknown): string {
 }
 
 /** Container facts, then the OS; for Windows, every identification finding and how it was found. */
-function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
+async function physicalInfo(mem: PhysicalMemory, lines: string[], o: object): Promise<string[]> {
   const total = mem.ranges.reduce((a, r) => a + (r.end - r.start), 0);
   lines.push(field('container', mem.format));
   lines.push(
@@ -60,7 +60,7 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
   if (os?.os !== 'windows') return [];
   const warnings = new Warnings();
   try {
-    const ctx = identifyWindows(mem, { warnings });
+    const ctx = await identifyWindowsAsync(mem, symbolResolveOptions(o, warnings));
     for (const f of ctx.findings)
       lines.push(field(f.key === 'os' ? 'windows' : f.key, `${f.value}  (${f.how})`));
   } catch (e) {

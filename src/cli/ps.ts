@@ -4,22 +4,17 @@ import { listTasks, stateLetter } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
 import { windowsPs } from './windows-ps.js';
-import { openWindows } from './windows-session.js';
+import { openWindows, windowsCommand } from './windows-session.js';
 
 export function psCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('ps')
+    windowsCommand(program, 'ps')
       .description('List processes (Linux: the kernel task list, from the dump alone)')
       .argument('<dump>', 'memory dump file')
       .option('--threads', 'also list threads')
-      .option(
-        '--symbols <dir...>',
-        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
-      )
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
-  ).action((dump: string, o: FormatOptions & { threads?: boolean; isf?: string }) => {
-    const win = openWindows(dump, o);
+  ).action(async (dump: string, o: FormatOptions & { threads?: boolean; isf?: string }) => {
+    const win = await openWindows(dump, o);
     if (win) return windowsPs(dump, win, o);
     const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'ps', o);
     const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });

@@ -10,7 +10,7 @@ import { listProcesses } from '../windows/processes.js';
 import { VAD_PAGE_LEGEND, type VadPage, VadPageResolver } from '../windows/vad-pages.js';
 import { VadReader, type WinVad } from '../windows/vads.js';
 import { makeOutputDir } from './output-dir.js';
-import { openWindows, osName, printWarnings } from './windows-session.js';
+import { openWindows, osName, printWarnings, windowsCommand } from './windows-session.js';
 
 const PAGE = 4096;
 
@@ -105,8 +105,7 @@ export function dumpVad(
 
 export function vaddumpCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('vaddump')
+    windowsCommand(program, 'vaddump')
       .description(
         "Windows: write each VAD's address range as read through the process page tables (zero where unreadable), with a JSON sidecar of page states",
       )
@@ -119,13 +118,12 @@ export function vaddumpCommand(program: Command): void {
         'skip VADs larger than this many MiB (reserved ranges can be terabytes)',
         (v) => Number.parseInt(v, 10),
         1024,
-      )
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
-  ).action((dump: string, o: VaddumpOptions) => {
+      ),
+  ).action(async (dump: string, o: VaddumpOptions) => {
     const base = o.base !== undefined ? Number.parseInt(o.base.replace(/^0x(ffff)?/i, ''), 16) : undefined;
     if (base !== undefined && !Number.isFinite(base))
       throw new MemdigError(`--base ${o.base}: not a hex address`);
-    const ctx = openWindows(dump, o);
+    const ctx = await openWindows(dump, o);
     if (!ctx) throw new MemdigError('vaddump: not a Windows dump');
     makeOutputDir(o.output);
     const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });

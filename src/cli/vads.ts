@@ -5,7 +5,7 @@ import { MemdigError } from '../util/errors.js';
 import { canonicalHex } from '../util/hex.js';
 import { listProcesses } from '../windows/processes.js';
 import { VadReader } from '../windows/vads.js';
-import { openWindows, osName, printWarnings } from './windows-session.js';
+import { openWindows, osName, printWarnings, windowsCommand } from './windows-session.js';
 
 export const WIN_VADS: Artefact = {
   name: 'vads',
@@ -27,14 +27,12 @@ export const WIN_VADS: Artefact = {
 
 export function vadsCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('vads')
+    windowsCommand(program, 'vads')
       .description("Each Windows process's VAD tree: ranges, type, protection, and the mapped file")
       .argument('<dump>', 'memory dump file')
-      .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10))
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
-  ).action((dump: string, o: FormatOptions & { pid?: number; symbols?: string[] }) => {
-    const ctx = openWindows(dump, o);
+      .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10)),
+  ).action(async (dump: string, o: FormatOptions & { pid?: number; symbols?: string[] }) => {
+    const ctx = await openWindows(dump, o);
     if (!ctx) throw new MemdigError('vads: not a Windows dump (Linux dumps: use `memdig maps`)');
     const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
     try {
