@@ -38,6 +38,6 @@ export { ExitCode, FormatError, MemdigError, Warnings } from './util/errors.js';
 export type { WinContext } from './windows/context.js';
 export { type ExtractedFile, extractFileObject } from './windows/extract-files.js';
 export { FileObjectReader, scanFileObjects, type WinFileObject } from './windows/file-object.js';
-export { identifyWindows } from './windows/identify.js';
+export { identifyWindows, identifyWindowsAsync } from './windows/identify.js';
 export { listProcesses, mergeProcesses, scanProcesses, type WinProcess } from './windows/processes.js';
 export { VadReader, type WinVad } from './windows/vads.js';

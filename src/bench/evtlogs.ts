@@ -19,7 +19,7 @@ export async function bench(): Promise<void> {
     for (let run = 0; run < 2; run++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const ctx = openWindows(image, {});
+      const ctx = await openWindows(image, {});
       if (!ctx) throw new Error('win10-eventlog: not identified as Windows');
       let res: ReturnType<typeof runEvtlogs>;
       try {

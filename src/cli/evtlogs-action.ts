@@ -97,8 +97,8 @@ export interface EvtlogsResult {
   summaryPath: string;
 }
 
-export function evtlogsAction(dump: string, o: EvtlogsOptions): void {
-  const ctx = openWindows(dump, o);
+export async function evtlogsAction(dump: string, o: EvtlogsOptions): Promise<void> {
+  const ctx = await openWindows(dump, o);
   if (!ctx)
     throw new MemdigError(`evtlogs: ${dump} does not hold Windows (event logs are a Windows artefact)`);
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });

@@ -25,8 +25,8 @@ export interface ExtractOptions extends FormatOptions {
   isf?: string;
 }
 
-export function extractAction(dump: string, o: ExtractOptions) {
-  const win = openWindows(dump, o);
+export async function extractAction(dump: string, o: ExtractOptions) {
+  const win = await openWindows(dump, o);
   if (win) return windowsExtract(dump, win, o);
   let re: RegExp | undefined;
   try {

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { withFormatOptions } from '../output/options.js';
 import type { ExtractOptions } from './extract-action.js';
+import { windowsCommand } from './symbol-options.js';
 
 export function extractCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('extract')
+    windowsCommand(program, 'extract')
       .description(
         'Rebuild cached and mapped files page by page at their file offsets, with a coverage manifest and hashes',
       )
@@ -16,10 +16,6 @@ export function extractCommand(program: Command): void {
       )
       .option('--name <regex>', 'only files whose path matches')
       .option('--all', 'also files without a name (inodes with no dentry)')
-      .option(
-        '--symbols <dir...>',
-        'Windows: Volatility 3 symbol folders or windows.zip packs to search first',
-      )
       .option('--file-object <addr>', 'Windows: the _FILE_OBJECT at this kernel address')
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
   ).action(async (dump: string, o: ExtractOptions) =>

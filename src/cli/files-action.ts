@@ -7,8 +7,8 @@ import { openWindows } from './windows-session.js';
 
 export type FilesOptions = FormatOptions & { all?: boolean; isf?: string };
 
-export function filesAction(dump: string, o: FilesOptions) {
-  const win = openWindows(dump, o);
+export async function filesAction(dump: string, o: FilesOptions) {
+  const win = await openWindows(dump, o);
   if (win) return windowsFiles(dump, win, o);
   const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'files', o);
   const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });

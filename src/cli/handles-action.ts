@@ -24,8 +24,8 @@ export interface HandlesOptions extends FormatOptions {
   symbols?: string[];
 }
 
-export function handlesAction(dump: string, o: HandlesOptions): void {
-  const ctx = openWindows(dump, o);
+export async function handlesAction(dump: string, o: HandlesOptions): Promise<void> {
+  const ctx = await openWindows(dump, o);
   if (!ctx) throw new MemdigError(`handles: ${dump} does not hold Windows (handle tables are Windows-only)`);
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
   try {

@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
 import { withFormatOptions } from '../output/options.js';
 import type { HandlesOptions } from './handles-action.js';
+import { windowsCommand } from './symbol-options.js';
 
 export function handlesCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('handles')
+    windowsCommand(program, 'handles')
       .description("Windows: each process's open handles (handle table → object type and name)")
       .argument('<dump>', 'memory dump file')
       .option('--pid <n>', 'only this process', (v) => Number.parseInt(v, 10))
-      .option('--type <name>', 'only handles of this object type (File, Key, Process, Section, ...)')
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
+      .option('--type <name>', 'only handles of this object type (File, Key, Process, Section, ...)'),
   ).action(async (dump: string, o: HandlesOptions) =>
     (await import('./handles-action.js')).handlesAction(dump, o),
   );

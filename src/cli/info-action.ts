@@ -3,17 +3,18 @@ import { type Minidump, memTypeName, openDump, type PhysicalMemory } from '../so
 import { ExitCode, Warnings } from '../util/errors.js';
 import { canonicalHex, hex } from '../util/hex.js';
 import '../windows/detect.js';
-import { identifyWindows } from '../windows/identify.js';
+import { identifyWindowsAsync } from '../windows/identify.js';
+import { symbolResolveOptions } from './windows-session.js';
 
 const MAX_LISTED = 32;
 
-export function infoAction(dump: string): void {
+export async function infoAction(dump: string, o: object): Promise<void> {
   const d = openDump(dump);
   const lines: string[] = [];
   let warnings: readonly string[];
   if (d.kind === 'physical') {
     try {
-      const more = physicalInfo(d.memory, lines);
+      const more = await physicalInfo(d.memory, lines, o);
       warnings = [...(d.memory.warnings ?? []), ...more];
     } finally {
       d.memory.close();
@@ -36,7 +37,7 @@ function field(k: string, v: unknown): string {
 }
 
 /** Container facts, then the OS; for Windows, every identification finding and how it was found. */
-function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
+async function physicalInfo(mem: PhysicalMemory, lines: string[], o: object): Promise<string[]> {
   const total = mem.ranges.reduce((a, r) => a + (r.end - r.start), 0);
   lines.push(field('container', mem.format));
   lines.push(
@@ -55,7 +56,7 @@ function physicalInfo(mem: PhysicalMemory, lines: string[]): string[] {
   if (os.os !== 'windows') return [];
   const warnings = new Warnings();
   try {
-    const ctx = identifyWindows(mem, { warnings });
+    const ctx = await identifyWindowsAsync(mem, symbolResolveOptions(o, warnings));
     for (const f of ctx.findings)
       lines.push(field(f.key === 'os' ? 'windows' : f.key, `${f.value}  (${f.how})`));
   } catch (e) {

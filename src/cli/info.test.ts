@@ -84,7 +84,7 @@ describe('cli info', { concurrency: true }, () => {
       new RegExp(`^kernel base: +0x${Number.parseInt(m.kernel.base, 16).toString(16)} +\\(`, 'm'),
     );
     assert.match(out, new RegExp(`^kernel pdb: +${m.kernel.pdb.name} ${m.kernel.pdb.guid}`, 'mi'));
-    assert.match(out, /^layout: +.*\(exact PDB GUID\/age\)$/m);
+    assert.match(out, /^layout: +.*\(exact PDB GUID\/age, built-in table\)$/m);
     assert.match(out, /^KDBG: +0x[0-9a-f]+ +\(/m);
     assert.match(out, /^system time: +\d{4}-/m);
     assert.match(out, /^processors: +1 /m);

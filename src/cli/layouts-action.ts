@@ -3,6 +3,7 @@ import { builtinIndex } from '../symbols/builtin.js';
 import type { ResolvedType } from '../symbols/layout.js';
 import { loadProfile, loadProfileFile } from '../symbols/load.js';
 import type { KernelArch, Profile } from '../symbols/profile.js';
+import { defaultSymbolDir } from '../symbols/symsrv/defaults.js';
 import { MemdigError, Warnings } from '../util/errors.js';
 import { hex } from '../util/hex.js';
 
@@ -51,6 +52,7 @@ function pickProfile(o: ShowOptions, warnings: Warnings): Profile {
     arch: arch ?? 'x64',
     build: o.build ? Number(o.build) : undefined,
     symbolDirs: o.symbols,
+    cacheDir: defaultSymbolDir(),
     warnings,
   });
 }

@@ -7,8 +7,8 @@ import { openWindows } from './windows-session.js';
 
 export type PsOptions = FormatOptions & { threads?: boolean; isf?: string };
 
-export function psAction(dump: string, o: PsOptions) {
-  const win = openWindows(dump, o);
+export async function psAction(dump: string, o: PsOptions) {
+  const win = await openWindows(dump, o);
   if (win) return windowsPs(dump, win, o);
   const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'ps', o);
   const output = new Output(o, { path: dump, format: mem.format, os: `Linux ${kernel.release}` });

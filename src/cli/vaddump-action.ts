@@ -101,11 +101,11 @@ export function dumpVad(
   );
   return { pages, readPages, states: s };
 }
-export function vaddumpAction(dump: string, o: VaddumpOptions): void {
+export async function vaddumpAction(dump: string, o: VaddumpOptions): Promise<void> {
   const base = o.base !== undefined ? Number.parseInt(o.base.replace(/^0x(ffff)?/i, ''), 16) : undefined;
   if (base !== undefined && !Number.isFinite(base))
     throw new MemdigError(`--base ${o.base}: not a hex address`);
-  const ctx = openWindows(dump, o);
+  const ctx = await openWindows(dump, o);
   if (!ctx) throw new MemdigError('vaddump: not a Windows dump');
   makeOutputDir(o.output);
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });

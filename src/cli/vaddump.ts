@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { withFormatOptions } from '../output/options.js';
+import { windowsCommand } from './symbol-options.js';
 import type { VaddumpOptions } from './vaddump-action.js';
 
 export function vaddumpCommand(program: Command): void {
   withFormatOptions(
-    program
-      .command('vaddump')
+    windowsCommand(program, 'vaddump')
       .description(
         "Windows: write each VAD's address range as read through the process page tables (zero where unreadable), with a JSON sidecar of page states",
       )
@@ -18,8 +18,7 @@ export function vaddumpCommand(program: Command): void {
         'skip VADs larger than this many MiB (reserved ranges can be terabytes)',
         (v) => Number.parseInt(v, 10),
         1024,
-      )
-      .option('--symbols <dir...>', 'Volatility 3 symbol folders or windows.zip packs to search first'),
+      ),
   ).action(async (dump: string, o: VaddumpOptions) =>
     (await import('./vaddump-action.js')).vaddumpAction(dump, o),
   );

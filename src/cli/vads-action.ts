@@ -26,8 +26,8 @@ export const WIN_VADS: Artefact = {
 
 export type VadsOptions = FormatOptions & { pid?: number; symbols?: string[] };
 
-export function vadsAction(dump: string, o: VadsOptions): void {
-  const ctx = openWindows(dump, o);
+export async function vadsAction(dump: string, o: VadsOptions): Promise<void> {
+  const ctx = await openWindows(dump, o);
   if (!ctx) throw new MemdigError('vads: not a Windows dump (Linux dumps: use `memdig maps`)');
   const output = new Output(o, { path: dump, format: ctx.mem.format, os: osName(ctx) });
   try {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { contentPage, type FileContent, resolveContent } from './content.js';
 import { KernelMemory, Pool, Region, tagBytes } from './kernel-space.js';
-import { type Layout, loadLayout } from './layout.js';
+import { type Layout, loadLayout, type PdbIdentity } from './layout.js';
 import type {
   Manifest,
   ManifestFile,
@@ -325,6 +325,17 @@ export class Builder {
 
   // ---------------------------------------------------------------- kernel image and globals
 
+  /** The identity in the kernel's RSDS record: the table's, unless the scenario names another build of it. */
+  private kernelPdb(): PdbIdentity {
+    const o = this.sc.kernelPdb;
+    if (!o) return this.L.pdb;
+    const guid = o.guid.replace(/[{}-]/g, '').toUpperCase();
+    if (!/^[0-9A-F]{32}$/.test(guid) || !Number.isInteger(o.age) || o.age < 0 || o.age > 0xffffffff) {
+      throw new Error(`forge: kernelPdb ${o.guid} age ${o.age} is not a 32-hex-digit GUID and a 32-bit age`);
+    }
+    return { name: this.L.pdb.name, guid, age: o.age };
+  }
+
   private buildKernelImage(): void {
     const n = this.p.kernelSize / PAGE;
     const pfn0 = this.p.kernelPa / PAGE;
@@ -424,18 +435,19 @@ export class Builder {
     dv.setUint32(dirs + 6 * 8, debugRva, true);
     dv.setUint32(dirs + 6 * 8 + 4, 28, true);
     const rsdsRva = debugRva + 0x40;
-    const pdbName = this.L.pdb.name;
+    const id = this.kernelPdb();
+    const pdbName = id.name;
     dv.setUint32(debugRva + 12, 2, true); // IMAGE_DEBUG_TYPE_CODEVIEW
     dv.setUint32(debugRva + 16, 24 + pdbName.length + 1, true);
     dv.setUint32(debugRva + 20, rsdsRva, true);
     dv.setUint32(debugRva + 24, rsdsRva, true);
     pe.set([0x52, 0x53, 0x44, 0x53], rsdsRva);
-    const g = this.L.pdb.guid;
+    const g = id.guid;
     dv.setUint32(rsdsRva + 4, Number.parseInt(g.slice(0, 8), 16), true);
     dv.setUint16(rsdsRva + 8, Number.parseInt(g.slice(8, 12), 16), true);
     dv.setUint16(rsdsRva + 10, Number.parseInt(g.slice(12, 16), 16), true);
     for (let k = 0; k < 8; k++) pe[rsdsRva + 12 + k] = Number.parseInt(g.slice(16 + k * 2, 18 + k * 2), 16);
-    dv.setUint32(rsdsRva + 20, this.L.pdb.age, true);
+    dv.setUint32(rsdsRva + 20, id.age, true);
     for (let k = 0; k < pdbName.length; k++) pe[rsdsRva + 24 + k] = pdbName.charCodeAt(k);
     pe[0x2000] = 0xc3; // the entry point is a `ret`
     this.img.write(this.p.kernelPa, pe);
@@ -1544,7 +1556,7 @@ export class Builder {
         ranges: [{ start: '0x0', end: `0x${this.img.size.toString(16)}` }],
       },
       kernel: {
-        pdb: this.L.pdb,
+        pdb: this.kernelPdb(),
         base: this.hex(this.kbase),
         basePa: `0x${this.p.kernelPa.toString(16)}`,
         dtb: `0x${this.p.dtbPa.toString(16)}`,

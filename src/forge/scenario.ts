@@ -95,6 +95,11 @@ export interface Scenario {
   seed: number;
   /** Physical memory size in bytes (multiple of 1 MiB). */
   physicalSize: number;
+  /**
+   * The kernel's PDB GUID/age in its RSDS record (and the manifest) instead of the layout table's: an image of a
+   * kernel build no table is known for, with the structures of the profile's build (symbol-lookup tests).
+   */
+  kernelPdb?: { guid: string; age: number };
   /** ISO-8601 system time written into KUSER_SHARED_DATA. */
   systemTime: string;
   files: FileSpec[];

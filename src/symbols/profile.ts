@@ -24,9 +24,19 @@ export interface ProfileIdentity {
   age: number;
 }
 
+/**
+ * How a kernel table was found: a `--symbols` folder, memdig's symbol cache, downloaded from a symbol server on this
+ * run, a built-in table for this exact kernel, or the built-in table of the nearest build.
+ */
+export type TableOrigin = 'user' | 'cache' | 'downloaded' | 'builtin' | 'nearest' | 'file';
+
 export interface ProfileInfo {
   /** Where the table came from: a file path, or "builtin:<layout file>". */
   source: string;
+  /** How it was chosen (absent for tables built by hand). */
+  origin?: TableOrigin;
+  /** For a download: the URL the PDB came from. */
+  url?: string;
   /** Build number (e.g. 19041) when known. */
   build?: number;
   /** Full version string (e.g. "10.0.19041.1415") when known. */

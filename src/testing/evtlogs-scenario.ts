@@ -94,7 +94,7 @@ export function evtlogsScenario(preset: string, expectHost: RegExp) {
       const image = join(dir, `${preset}.raw`);
       const manifest = forgeImage(presetScenario(preset), image);
       const truth = truthOf(preset, manifest);
-      const ctx = openWindows(image, {});
+      const ctx = await openWindows(image, {});
       assert.ok(ctx);
       let res: ReturnType<typeof runEvtlogs>;
       try {

@@ -2,8 +2,9 @@ import { CrashDumpMemory } from '../sources/crashdump.js';
 import type { PhysicalMemory } from '../sources/source.js';
 import { KDBG_OWNER_TAG } from '../symbols/kdbg.js';
 import { loadProfile } from '../symbols/load.js';
-import { kernelExportedGlobals, PeImage } from '../symbols/pe.js';
-import type { Profile } from '../symbols/profile.js';
+import { kernelExportedGlobals, type PdbInfo, PeImage } from '../symbols/pe.js';
+import type { KernelArch, Profile } from '../symbols/profile.js';
+import { resolveProfile, type SymbolFetchOptions } from '../symbols/resolve.js';
 import { createSpace } from '../translate/create.js';
 import type { PagedSpace } from '../translate/space.js';
 import type { PagingArch } from '../translate/types.js';
@@ -13,7 +14,13 @@ import { type DtbCandidate, findDtbCandidates } from './dtb-scan.js';
 
 export interface IdentifyOptions {
   symbolDirs?: readonly string[];
+  /** memdig's symbol cache, searched after `symbolDirs` (the CLI passes `defaultSymbolDir()`). */
+  cacheDir?: string;
   warnings?: Warnings;
+  /** A kernel already located by `locateKernel`. */
+  kernel?: KernelLocation;
+  /** The table to use, already chosen by the caller. */
+  profile?: Profile;
 }
 
 /** KUSER_SHARED_DATA: fixed kernel address per arch, and its user-mode alias. */
@@ -125,13 +132,28 @@ function findKdbg(space: PagedSpace, base: number, pe: PeImage): number {
   return -1;
 }
 
+/** Where the kernel is and who it is: everything identification learns before it needs a symbol table. */
+export interface KernelLocation {
+  candidate: DtbCandidate;
+  space: PagedSpace;
+  base: number;
+  pe: PeImage;
+  /** How the base was found. */
+  how: string;
+  pdb: PdbInfo;
+  /** Exported kernel globals by name (VA). */
+  exports: Partial<Record<string, number>>;
+  /** NtBuildNumber's build, 0 when unreadable. */
+  build: number;
+  crashProcessors: number;
+  crashTime: string | null;
+}
+
 /**
  * Finds the Windows kernel in a dump with no profile: dump-header facts when present, else the low stub and
- * self-map scans for the DTB; the kernel image by MZ/RSDS; its PDB identity picks the layout table.
+ * self-map scans for the DTB; the kernel image by MZ/RSDS; its exports and build number.
  */
-export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {}): WinContext {
-  const warnings = opts.warnings ?? new Warnings();
-  const findings: Finding[] = [];
+export function locateKernel(mem: PhysicalMemory, warnings: Warnings): KernelLocation {
   const candidates: DtbCandidate[] = [];
   const hints: number[] = [];
   let crashProcessors = 0;
@@ -158,14 +180,6 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
     const k = findKernelBase(space, c.mode, kh, warnings);
     if (!k) continue;
     const pdb = k.pe.pdbInfo(warnings)!;
-    findings.push({ key: 'architecture', value: c.mode, how: c.method });
-    findings.push({ key: 'dtb', value: hex(c.dtb), how: c.method });
-    findings.push({ key: 'kernel base', value: hex(k.base), how: k.how });
-    findings.push({
-      key: 'kernel pdb',
-      value: `${pdb.pdbName} ${pdb.guid} age ${pdb.age}`,
-      how: 'CodeView RSDS record in the kernel image',
-    });
     let exports: Partial<Record<string, number>> = {};
     try {
       exports = kernelExportedGlobals(space, k.base, warnings);
@@ -177,94 +191,181 @@ export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {})
       const v = space.readU32(exports.NtBuildNumber);
       if (v >= 0) build = v & 0xffff;
     }
-    const profile: Profile = loadProfile({
-      pdbName: pdb.pdbName,
-      guid: pdb.guid,
-      age: pdb.age,
-      arch: c.mode,
-      build: build || undefined,
-      symbolDirs: opts.symbolDirs,
-      warnings,
-    });
-    if (!build && profile.info.build) build = profile.info.build;
-    findings.push({
-      key: 'layout',
-      value: `${profile.info.version ?? ''} ${profile.info.source}`.trim(),
-      how: profile.info.approximate
-        ? 'nearest known build (no exact table: see warnings)'
-        : 'exact PDB GUID/age',
-    });
-    if (build)
-      findings.push({
-        key: 'build',
-        value: String(build),
-        how: exports.NtBuildNumber !== undefined ? 'NtBuildNumber export' : 'layout table',
-      });
-    const globals = new Map<string, number>();
-    for (const [name, va] of Object.entries(exports)) if (va !== undefined) globals.set(name, va);
-    let kdbg = -1;
-    const needKdbg = profile.symbol('PsActiveProcessHead') === undefined;
-    if (needKdbg) {
-      kdbg = findKdbg(space, k.base, k.pe);
-      if (kdbg >= 0) {
-        findings.push({ key: 'KDBG', value: hex(kdbg), how: 'OwnerTag scan of the kernel data sections' });
-        for (const [name, off] of [
-          ['PsActiveProcessHead', 0x50],
-          ['PsLoadedModuleList', 0x48],
-        ] as const) {
-          const lo = space.readU32(kdbg + off);
-          const hi = space.readU32(kdbg + off + 4);
-          if (lo >= 0 && hi >= 0) globals.set(name, (c.mode === 'x64' ? (hi & 0xffff) * 2 ** 32 : 0) + lo);
-        }
-      }
-    }
-    const kuser = c.mode === 'x64' ? KUSER_X64 : KUSER_X86;
-    const t = new Uint8Array(8);
-    let systemTime = crashTime;
-    if (!systemTime && space.read(kuser + 0x14, t, 0, 8) === 8) {
-      const dv = new DataView(t.buffer);
-      systemTime = filetimeToIso(dv.getUint32(0, true), dv.getUint32(4, true));
-    }
-    if (systemTime)
-      findings.push({
-        key: 'system time',
-        value: systemTime,
-        how: crashTime ? 'crash dump header' : 'KUSER_SHARED_DATA.SystemTime',
-      });
-    let processors = crashProcessors;
-    if (!processors && exports.KeNumberProcessors !== undefined) {
-      const b = new Uint8Array(1);
-      if (space.read(exports.KeNumberProcessors, b, 0, 1) === 1) processors = b[0]!;
-    }
-    if (processors)
-      findings.push({
-        key: 'processors',
-        value: String(processors),
-        how: crashProcessors ? 'crash dump header' : 'KeNumberProcessors export',
-      });
-    const major = k.pe.osVersion.major;
-    const minor = k.pe.osVersion.minor;
-    const ntVersion = `${major}.${minor}`;
-    findings.unshift({
-      key: 'os',
-      value: `Windows NT ${ntVersion}${build ? ` build ${build}` : ''}`,
-      how: 'kernel PE header version',
-    });
     return {
-      mem,
-      kernel: space,
-      profile,
-      kernelBase: k.base,
+      candidate: c,
+      space,
+      base: k.base,
+      pe: k.pe,
+      how: k.how,
+      pdb,
+      exports,
       build,
-      ntVersion,
-      processSpace: (dtb: number) =>
-        createSpace(mem, c.mode as PagingArch, dtb, { os: 'windows', cr4: c.cr4 }),
-      global: (name: string) => profile.symbolAddress(name, k.base) ?? globals.get(name),
-      findings,
-      warnings,
+      crashProcessors,
+      crashTime,
     };
   }
   throw new MemdigError(
     `found ${candidates.length} page-table root candidate(s) but none maps a Windows kernel image (MZ with an nt*.pdb CodeView record)`,
   );
+}
+
+/** The table query for a located kernel (for `loadProfile` / `resolveProfile`). */
+export function kernelTableQuery(k: KernelLocation): {
+  pdbName: string;
+  guid: string;
+  age: number;
+  arch: KernelArch;
+  build: number | undefined;
+} {
+  return {
+    pdbName: k.pdb.pdbName,
+    guid: k.pdb.guid,
+    age: k.pdb.age,
+    arch: k.candidate.mode as KernelArch,
+    build: k.build || undefined,
+  };
+}
+
+/** How a table was chosen, for the `layout` finding. */
+function layoutHow(p: Profile): string {
+  switch (p.info.origin) {
+    case 'user':
+      return 'exact PDB GUID/age, from a --symbols folder';
+    case 'cache':
+      return 'exact PDB GUID/age, from the memdig symbol cache';
+    case 'downloaded':
+      return `exact PDB GUID/age, downloaded from ${p.info.url ?? 'a symbol server'} into the memdig symbol cache`;
+    case 'builtin':
+      return 'exact PDB GUID/age, built-in table';
+    default:
+      return p.info.approximate ? 'nearest known build (no exact table: see warnings)' : 'exact PDB GUID/age';
+  }
+}
+
+/**
+ * Identifies the Windows kernel and picks its table synchronously (user folders, cache, built in, nearest build).
+ * `kernel` and `profile` let a caller that located the kernel and resolved its table itself (e.g. with a download,
+ * see `identifyWindowsAsync`) finish the identification without repeating either step.
+ */
+export function identifyWindows(mem: PhysicalMemory, opts: IdentifyOptions = {}): WinContext {
+  const warnings = opts.warnings ?? new Warnings();
+  const k = opts.kernel ?? locateKernel(mem, warnings);
+  const profile =
+    opts.profile ??
+    loadProfile({ ...kernelTableQuery(k), symbolDirs: opts.symbolDirs, cacheDir: opts.cacheDir, warnings });
+  return finishIdentify(mem, k, profile, warnings);
+}
+
+/** Like `identifyWindows`, and when asked downloads the kernel's table from a symbol server into the cache. */
+export async function identifyWindowsAsync(
+  mem: PhysicalMemory,
+  opts: IdentifyOptions & { fetch?: SymbolFetchOptions } = {},
+): Promise<WinContext> {
+  const warnings = opts.warnings ?? new Warnings();
+  const kernel = locateKernel(mem, warnings);
+  const profile = await resolveProfile({
+    ...kernelTableQuery(kernel),
+    symbolDirs: opts.symbolDirs,
+    cacheDir: opts.cacheDir,
+    fetch: opts.fetch,
+    warnings,
+  });
+  return finishIdentify(mem, kernel, profile, warnings);
+}
+
+function finishIdentify(
+  mem: PhysicalMemory,
+  k: KernelLocation,
+  profile: Profile,
+  warnings: Warnings,
+): WinContext {
+  const c = k.candidate;
+  const space = k.space;
+  const pdb = k.pdb;
+  const exports = k.exports;
+  const { crashProcessors, crashTime } = k;
+  let build = k.build;
+  const findings: Finding[] = [];
+  findings.push({ key: 'architecture', value: c.mode, how: c.method });
+  findings.push({ key: 'dtb', value: hex(c.dtb), how: c.method });
+  findings.push({ key: 'kernel base', value: hex(k.base), how: k.how });
+  findings.push({
+    key: 'kernel pdb',
+    value: `${pdb.pdbName} ${pdb.guid} age ${pdb.age}`,
+    how: 'CodeView RSDS record in the kernel image',
+  });
+  if (!build && profile.info.build) build = profile.info.build;
+  findings.push({
+    key: 'layout',
+    value: `${profile.info.version ?? ''} ${profile.info.source}`.trim(),
+    how: layoutHow(profile),
+  });
+  if (build)
+    findings.push({
+      key: 'build',
+      value: String(build),
+      how: exports.NtBuildNumber !== undefined ? 'NtBuildNumber export' : 'layout table',
+    });
+  const globals = new Map<string, number>();
+  for (const [name, va] of Object.entries(exports)) if (va !== undefined) globals.set(name, va);
+  let kdbg = -1;
+  const needKdbg = profile.symbol('PsActiveProcessHead') === undefined;
+  if (needKdbg) {
+    kdbg = findKdbg(space, k.base, k.pe);
+    if (kdbg >= 0) {
+      findings.push({ key: 'KDBG', value: hex(kdbg), how: 'OwnerTag scan of the kernel data sections' });
+      for (const [name, off] of [
+        ['PsActiveProcessHead', 0x50],
+        ['PsLoadedModuleList', 0x48],
+      ] as const) {
+        const lo = space.readU32(kdbg + off);
+        const hi = space.readU32(kdbg + off + 4);
+        if (lo >= 0 && hi >= 0) globals.set(name, (c.mode === 'x64' ? (hi & 0xffff) * 2 ** 32 : 0) + lo);
+      }
+    }
+  }
+  const kuser = c.mode === 'x64' ? KUSER_X64 : KUSER_X86;
+  const t = new Uint8Array(8);
+  let systemTime = crashTime;
+  if (!systemTime && space.read(kuser + 0x14, t, 0, 8) === 8) {
+    const dv = new DataView(t.buffer);
+    systemTime = filetimeToIso(dv.getUint32(0, true), dv.getUint32(4, true));
+  }
+  if (systemTime)
+    findings.push({
+      key: 'system time',
+      value: systemTime,
+      how: crashTime ? 'crash dump header' : 'KUSER_SHARED_DATA.SystemTime',
+    });
+  let processors = crashProcessors;
+  if (!processors && exports.KeNumberProcessors !== undefined) {
+    const b = new Uint8Array(1);
+    if (space.read(exports.KeNumberProcessors, b, 0, 1) === 1) processors = b[0]!;
+  }
+  if (processors)
+    findings.push({
+      key: 'processors',
+      value: String(processors),
+      how: crashProcessors ? 'crash dump header' : 'KeNumberProcessors export',
+    });
+  const major = k.pe.osVersion.major;
+  const minor = k.pe.osVersion.minor;
+  const ntVersion = `${major}.${minor}`;
+  findings.unshift({
+    key: 'os',
+    value: `Windows NT ${ntVersion}${build ? ` build ${build}` : ''}`,
+    how: 'kernel PE header version',
+  });
+  return {
+    mem,
+    kernel: space,
+    profile,
+    kernelBase: k.base,
+    build,
+    ntVersion,
+    processSpace: (dtb: number) => createSpace(mem, c.mode as PagingArch, dtb, { os: 'windows', cr4: c.cr4 }),
+    global: (name: string) => profile.symbolAddress(name, k.base) ?? globals.get(name),
+    findings,
+    warnings,
+  };
 }
