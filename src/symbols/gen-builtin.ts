@@ -7,9 +7,20 @@
  * (XP-7 x86/PAE and two x64 tables converted from Volatility 2's vtypes), keeps what used.ts lists, stores each
  * distinct layout once, and writes index.json mapping each kernel's PDB identity to its layout and symbols.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -60,12 +71,33 @@ export function listCorpusTables(shared: string): CorpusTable[] {
   return out;
 }
 
-/** Decompresses with the xz tool (runs beside the JSON parsing, on the other core). */
-export function xzText(path: string): Promise<string> {
+let tmpCounter = 0;
+
+/**
+ * Decompresses with the xz tool (runs beside the JSON parsing, on the other core). Its output goes to a private
+ * temporary file: Node drains a pipe in small reads that cost more than the decompression itself.
+ */
+export function xzBytes(path: string): Promise<Buffer> {
+  const tmp = join(tmpdir(), `memdig-gen-${process.pid}-${++tmpCounter}.json`);
+  const fd = openSync(tmp, 'wx+', 0o600);
+  const done = (): Buffer => {
+    try {
+      return readFileSync(tmp);
+    } finally {
+      closeSync(fd);
+      unlinkSync(tmp);
+    }
+  };
   return new Promise((res, rej) => {
-    execFile('xz', ['-dc', path], { maxBuffer: 512 * 1024 * 1024, encoding: 'buffer' }, (err, stdout) => {
-      if (err) rej(new Error(`xz -dc ${path}: ${err.message}`));
-      else res(stdout.toString('utf8'));
+    const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', fd, 'inherit'] });
+    child.on('error', (e) => {
+      done();
+      rej(new Error(`xz -dc ${path}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      const text = done();
+      if (code === 0) res(text);
+      else rej(new Error(`xz -dc ${path}: exit status ${code}`));
     });
   });
 }
@@ -74,15 +106,15 @@ export function xzText(path: string): Promise<string> {
 export async function forEachTable<T>(
   tables: CorpusTable[],
   width: number,
-  fn: (t: CorpusTable, text: string) => T,
+  fn: (t: CorpusTable, json: Buffer, index: number) => T,
 ): Promise<T[]> {
   const out: T[] = [];
-  const pending: Promise<string>[] = [];
-  for (let i = 0; i < Math.min(width, tables.length); i++) pending.push(xzText(tables[i]!.path));
+  const pending: Promise<Buffer>[] = [];
+  for (let i = 0; i < Math.min(width, tables.length); i++) pending.push(xzBytes(tables[i]!.path));
   for (let i = 0; i < tables.length; i++) {
-    const text = await pending[i]!;
-    if (i + width < tables.length) pending.push(xzText(tables[i + width]!.path));
-    out.push(fn(tables[i]!, text));
+    const json = await pending[i]!;
+    if (i + width < tables.length) pending.push(xzBytes(tables[i + width]!.path));
+    out.push(fn(tables[i]!, json, i));
   }
   return out;
 }
@@ -150,7 +182,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const layouts = new Map<string, { json: string; kernels: BuiltinKernel[] }>();
   const kernels: BuiltinKernel[] = [];
-  await forEachTable(tables, 2, (t, text) => {
+  await forEachTable(tables, 2, (t, json) => {
+    const text = json.toString('utf8');
     const warnings = new Warnings();
     const doc = validateIsf(JSON.parse(text), t.path, warnings);
     const info = describeTable(t, doc);
