@@ -1,29 +1,23 @@
 /**
  * One full-ISF load in a fresh process, as a CLI run does it: the table is opened, the first struct layout
- * resolved and the symbols Windows analysis reads are looked up. Prints the phase times as JSON for
+ * resolved and the symbols an analysis reads first are looked up. Prints the phase times as JSON for
  * bench/symbols.ts. Run directly only (the bench runner imports every module here, and this one then does nothing).
  */
 import { fileURLToPath } from 'node:url';
 
-async function main(path: string): Promise<void> {
+/** `node isf-load-child.js <table> <struct> <member> <symbol>...` */
+async function main([path, struct, member, ...symbols]: string[]): Promise<void> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const { readIsfFile } = await import('../symbols/isf.js');
   const { Profile } = await import('../symbols/profile.js');
   const t1 = performance.now();
-  const doc = readIsfFile(path);
+  const doc = readIsfFile(path!);
   const t2 = performance.now();
-  const p = new Profile(doc, { source: path });
-  p.struct('_EPROCESS').offsetOf('ActiveProcessLinks');
+  const p = new Profile(doc, { source: path! });
+  p.struct(struct!).offsetOf(member!);
   const t3 = performance.now();
-  for (const s of [
-    'PsActiveProcessHead',
-    'PsLoadedModuleList',
-    'KdDebuggerDataBlock',
-    'MmPfnDatabase',
-    'ObHeaderCookie',
-  ])
-    p.symbol(s);
+  for (const s of symbols) if (p.symbol(s) === undefined) throw new Error(`no symbol ${s}`);
   const t4 = performance.now();
   const c = process.cpuUsage(c0);
   console.log(
@@ -38,4 +32,4 @@ async function main(path: string): Promise<void> {
   );
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv[2]!);
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

@@ -9,6 +9,13 @@ import { bytesReadable } from '../symbols/layout.js';
 import { Profile } from '../symbols/profile.js';
 import { sharedPath } from '../testing/shared.js';
 
+const WINDOWS_SYMBOLS = [
+  'PsActiveProcessHead',
+  'PsLoadedModuleList',
+  'KdDebuggerDataBlock',
+  'MmPfnDatabase',
+  'ObHeaderCookie',
+];
 const FULL_ISF = 'corpus/isf/ntkrnlmp.pdb/00F31FD82648C8ED1A4426DFFC56A424-1.json.xz';
 
 /** Wall and CPU time since a mark: on a shared, loaded machine CPU time is the steadier figure. */
@@ -23,31 +30,47 @@ function since(m: { wall: number; cpu: NodeJS.CpuUsage }): string {
 
 export async function bench(): Promise<void> {
   const full = sharedPath(...FULL_ISF.split('/'));
-  if (full) {
-    // What a CLI run pays: a fresh process each time, so JIT warm-up and module loading are in the figure.
-    const child = fileURLToPath(new URL('./isf-load-child.js', import.meta.url));
-    for (const [label, env] of [
-      ['system xz', {}],
-      ['bundled xz decoder', { MEMDIG_NO_SYSTEM_XZ: '1' }],
-    ] as const) {
+  const linux = sharedPath('linux-dumps', 'debian-6.1.0-56-amd64.json.xz');
+  // What a CLI run pays: a fresh process each time, so JIT warm-up and module loading are in the figure.
+  const child = fileURLToPath(new URL('./isf-load-child.js', import.meta.url));
+  const tables = [
+    full && {
+      label: 'full Windows kernel ISF (5.7 MB JSON in .json.xz)',
+      args: [full, '_EPROCESS', 'ActiveProcessLinks', ...WINDOWS_SYMBOLS],
+      modes: [
+        ['system xz', {}],
+        ['bundled xz decoder', { MEMDIG_NO_SYSTEM_XZ: '1' }],
+      ] as const,
+    },
+    linux && {
+      label: 'Linux dwarf2json ISF (Debian 6.1, 2.4 MB .json.xz)',
+      args: [linux, 'task_struct', 'tasks', 'init_task', 'init_mm', 'linux_banner'],
+      modes: [['system xz', {}]] as const,
+    },
+  ];
+  for (const t of tables) {
+    if (!t) continue;
+    for (const [mode, env] of t.modes) {
       const runs: { open: number; firstStruct: number; symbols: number; load: number; cpu: number }[] = [];
       for (let i = 0; i < 5; i++) {
-        const r = spawnSync(process.execPath, [child, full], {
+        const r = spawnSync(process.execPath, [child, ...t.args], {
           env: { ...process.env, ...env },
           encoding: 'utf8',
         });
         if (r.status === 0) runs.push(JSON.parse(r.stdout));
+        else console.log(`symbols: ${t.label}: child failed: ${r.stderr.trim().split('\n').pop()}`);
       }
       if (!runs.length) continue;
       runs.sort((a, b) => a.load - b.load);
       const med = runs[runs.length >> 1]!;
       console.log(
-        `symbols: full kernel ISF (5.7 MB JSON in .json.xz), fresh process, ${label}: load ${med.load.toFixed(1)} ms ` +
-          `median (best ${runs[0]!.load.toFixed(1)}) = open ${med.open.toFixed(1)} + first struct ` +
-          `${med.firstStruct.toFixed(1)} + 5 symbols ${med.symbols.toFixed(1)}; node CPU ${med.cpu.toFixed(1)} ms ` +
-          '(xz child not included)',
+        `symbols: ${t.label}, fresh process, ${mode}: load ${med.load.toFixed(1)} ms median (best ` +
+          `${runs[0]!.load.toFixed(1)}) = open ${med.open.toFixed(1)} + first struct ${med.firstStruct.toFixed(1)} + ` +
+          `${t.args.length - 3} symbols ${med.symbols.toFixed(1)}; node CPU ${med.cpu.toFixed(1)} ms (xz child not included)`,
       );
     }
+  }
+  if (full) {
     for (let i = 0; i < 3; i++) {
       const m = mark();
       const p = new Profile(readIsfFile(full), { source: full });
