@@ -76,13 +76,22 @@ export function openIsfJson(input: Uint8Array, source: string, warnings: Warning
   if (bytes[first] !== 0x7b) check.bad('top level is not a JSON object');
   let scan: IsfScan;
   try {
-    scan = scanIsfJson(bytes, (ks, ke) => decodeName(bytes, text, ks + 1, ke - 1));
+    scan = scanIsfJson(bytes);
   } catch (e) {
     if (e instanceof JsonScanError) return notJson(e.offset, e.message);
     throw e;
   }
-  const sections = new Map<string, ScannedMember>();
-  for (const m of scan.top) sections.set(m.key, m);
+  const sections = new Map<string, ScannedMember & { key: string }>();
+  for (const m of scan.top) {
+    let key: string;
+    try {
+      key = decodeName(bytes, text, m.keyStart, m.keyEnd);
+    } catch (e) {
+      if (e instanceof JsonScanError) return notJson(e.offset, e.message);
+      throw e;
+    }
+    sections.set(key, { ...m, key });
+  }
   for (const k of ISF_SECTIONS) {
     const m = sections.get(k);
     if (!m || bytes[m.start] !== 0x7b) check.bad(`missing or malformed "${k}" (expected an object)`);

@@ -12,6 +12,7 @@ import { FormatError, MemdigError, Warnings } from '../util/errors.js';
 import { isXz, XzError, xzDecompress } from '../util/xz.js';
 import { validateIsf } from './isf-check.js';
 import { openIsfJson } from './isf-lazy.js';
+import { warmUpIsfScan } from './isf-scan.js';
 
 export { byValueRefs, MAX_TYPE_SIZE, validateIsf } from './isf-check.js';
 
@@ -93,17 +94,18 @@ export function readIsfFile(path: string, warnings?: Warnings): IsfDocument {
   } catch (e) {
     throw new MemdigError(`cannot read symbol table ${path}: ${(e as Error).message}`);
   }
-  return openIsf(bytes, path, warnings);
+  warmUpIsfScan();
+  return openIsfJson(jsonBytes(bytes, path, path), path, warnings ?? new Warnings());
 }
 
 /** Largest decompressed table accepted: kernel tables are ~6 MB, the largest Linux tables ~100 MB. */
 const MAX_ISF_BYTES = 2 ** 30;
 
 /** The JSON bytes of a table: xz is recognised by its magic and decompressed. */
-function jsonBytes(bytes: Uint8Array, source: string): Uint8Array {
+function jsonBytes(bytes: Uint8Array, source: string, path?: string): Uint8Array {
   if (!isXz(bytes)) return bytes;
   try {
-    return xzDecompress(bytes, source, MAX_ISF_BYTES);
+    return xzDecompress(bytes, source, MAX_ISF_BYTES, path);
   } catch (e) {
     if (e instanceof XzError) throw new FormatError('ISF', 0, e.message);
     throw e;
@@ -112,6 +114,8 @@ function jsonBytes(bytes: Uint8Array, source: string): Uint8Array {
 
 /** Indexes a table and checks its metadata, base types and enums; user types and symbols on first use. */
 export function openIsf(input: Uint8Array, source: string, warnings = new Warnings()): IsfDocument {
+  // Started before decompression so that the scan is compiled while xz runs.
+  warmUpIsfScan();
   return openIsfJson(jsonBytes(input, source), source, warnings);
 }
 

@@ -89,15 +89,15 @@ export function useSystemXz(on: boolean): void {
 }
 let tmpCounter = 0;
 
-/** Runs `xz -dc` on the bytes; null when the tool is not installed. */
-function viaSystemXz(b: Uint8Array, source: string): Uint8Array | null {
+/** Runs `xz -dc` on the bytes (or on the file they came from, which spares a pipe); null without the tool. */
+function viaSystemXz(b: Uint8Array, source: string, path?: string): Uint8Array | null {
   const tmp = join(tmpdir(), `memdig-xz-${process.pid}-${++tmpCounter}-${Date.now()}.out`);
   // 'wx+': created here and now, never an existing file or a link someone planted.
   const fd = openSync(tmp, 'wx+', 0o600);
   try {
-    const r = spawnSync('xz', ['-dc', '-T1', '-q'], {
-      input: b,
-      stdio: ['pipe', fd, 'pipe'],
+    const r = spawnSync('xz', path ? ['-dc', '-T1', '-q', '--', path] : ['-dc', '-T1', '-q'], {
+      input: path ? undefined : b,
+      stdio: [path ? 'ignore' : 'pipe', fd, 'pipe'],
       timeout: XZ_TIMEOUT_MS,
       maxBuffer: 1 << 20,
     });
@@ -123,15 +123,18 @@ function viaSystemXz(b: Uint8Array, source: string): Uint8Array | null {
   }
 }
 
-/** Decompresses an .xz held in memory, refusing a declared or actual output larger than `maxBytes`. */
-export function xzDecompress(b: Uint8Array, source: string, maxBytes: number): Uint8Array {
+/**
+ * Decompresses an .xz held in memory, refusing a declared or actual output larger than `maxBytes`. `path`, when the
+ * bytes are a whole file's, lets the system tool read the file itself.
+ */
+export function xzDecompress(b: Uint8Array, source: string, maxBytes: number, path?: string): Uint8Array {
   const declared = xzDeclaredSize(b);
   if (declared !== null && declared > maxBytes) {
     throw new XzError(`${source}: xz data declares ${declared} bytes, more than the ${maxBytes} accepted`);
   }
   let out: Uint8Array | null = null;
   if (systemXz !== false) {
-    out = viaSystemXz(b, source);
+    out = viaSystemXz(b, source, path);
     systemXz = out !== null;
   }
   if (out === null) {
