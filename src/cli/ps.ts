@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { bootTimeNs } from '../linux/boottime.js';
+import { mergeTasks, scanTasks } from '../linux/taskmerge.js';
 import { listTasks, stateLetter } from '../linux/tasks.js';
 import { type FormatOptions, Output, withFormatOptions } from '../output/options.js';
 import { openLinuxAnalysis, reportWarnings } from './linux-session.js';
@@ -9,11 +10,14 @@ import { openWindows, windowsCommand } from './windows-session.js';
 export function psCommand(program: Command): void {
   withFormatOptions(
     windowsCommand(program, 'ps')
-      .description('List processes (Linux: the kernel task list, from the dump alone)')
+      .description(
+        'List processes: the kernel list merged with a scan of memory (Windows: process pool; Linux: task_struct)',
+      )
       .argument('<dump>', 'memory dump file')
       .option('--threads', 'also list threads')
+      .option('--no-scan', 'Linux: only walk the task list (skip the task_struct scan of all memory)')
       .option('--isf <file>', 'Volatility 3 ISF for kernels without BTF in RAM'),
-  ).action(async (dump: string, o: FormatOptions & { threads?: boolean; isf?: string }) => {
+  ).action(async (dump: string, o: FormatOptions & { threads?: boolean; isf?: string; scan?: boolean }) => {
     const win = await openWindows(dump, o);
     if (win) return windowsPs(dump, win, o);
     const { mem, kernel, warnings } = openLinuxAnalysis(dump, 'ps', o);
@@ -33,24 +37,34 @@ export function psCommand(program: Command): void {
           { key: 'start', bodyfile: 'crtime' },
           { key: 'dtb' },
           { key: 'task' },
+          { key: 'found_by' },
+          { key: 'exited' },
+          { key: 'physical' },
         ],
         bodyName: (r) => `[process] ${r.comm} pid ${r.pid}`,
       });
-      for (const t of listTasks(kernel, { threads: o.threads })) {
+      // Threads are always walked so that a listed thread found by the scan is not reported as hidden.
+      const listed = listTasks(kernel, { threads: o.threads || o.scan !== false });
+      const tasks = mergeTasks(kernel, listed, o.scan === false ? [] : scanTasks(kernel));
+      for (const t of tasks) {
+        if (!o.threads && t.isThread) continue;
         const ns = t.startBoottimeNs >= 0 ? t.startBoottimeNs : t.startTimeNs;
         const start =
           ns < 0 ? null : boot > 0 ? new Date((boot + ns) / 1e6).toISOString() : `+${(ns / 1e9).toFixed(3)}s`;
         w.add({
           pid: t.pid,
-          ppid: t.ppid,
+          ppid: t.ppid >= 0 ? t.ppid : null,
           tgid: t.tgid,
-          uid: t.uid,
+          uid: t.uid >= 0 ? t.uid : null,
           comm: t.comm,
           state: stateLetter(t.state, t.exitState),
           kernel_thread: t.kernelThread,
           start,
           dtb: t.dtb >= 0 ? `0x${t.dtb.toString(16)}` : null,
           task: `0xffff${t.addr.toString(16)}`,
+          found_by: t.foundBy,
+          exited: t.exited,
+          physical: t.physical >= 0 ? `0x${t.physical.toString(16)}` : null,
         });
       }
       w.end();

@@ -31,6 +31,7 @@ const SCHED_CLASSES = [
   'idle_sched_class',
 ];
 const PF_EXITING = 0x4;
+const PF_KTHREAD = 0x00200000;
 
 /** The scan's view of this kernel: layout from its types, anchors from its symbols, the clock from timekeeping. */
 export function taskScanConfig(k: LinuxKernel): TaskScanConfig {
@@ -120,6 +121,8 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
     out.push({
       ...t,
       ppid,
+      // exit_mm() cleared mm: only the flag still tells a kernel thread from a dead user task.
+      kernelThread: exited ? (s.flags & PF_KTHREAD) !== 0 : t.kernelThread,
       physical: s.pa,
       exited,
       foundBy: listed.has(identity(s.pid, s.comm, s.startTimeNs)) ? 'stale' : 'scan',
