@@ -170,20 +170,35 @@ export class TaskScanner {
     const size = this.L.size;
     const block = 4 << 20;
     // The tail lets a task_struct that starts near the end of a block be tested whole.
-    const buf = new Uint8Array(block + size);
+    const buf = new Uint8Array((block + size + 3) & ~3);
     const dv = new DataView(buf.buffer);
+    // The first filter reads one aligned word per candidate straight from a typed array: sched_class's high half
+    // (0xffffffff for any kernel-image address) or, without sched_class symbols, the pid.
+    const words = new Uint32Array(buf.buffer);
+    const bySched = this.sched.length > 0;
+    const first = bySched ? this.L.schedClass + 4 : this.L.pid;
+    const step = this.align >> 2;
     const out: ScannedTask[] = [];
     for (const r of mem.ranges) {
       let a = Math.ceil(r.start / this.align) * this.align;
       for (; a + size <= r.end; a += block) {
         const n = Math.min(block + size, r.end - a);
         mem.read(a, buf, 0, n);
-        const last = n - size;
-        for (let off = 0; off <= last && off < block; off += this.align) {
-          if (!this.check(dv, off, a + off)) continue;
-          out.push(this.decode(dv, buf, off, a + off));
-          if (out.length >= maxHits) return out;
+        const last = Math.min(n - size, block - 1);
+        if (first % 4 !== 0) {
+          for (let off = 0; off <= last; off += this.align) {
+            if (this.check(dv, off, a + off)) out.push(this.decode(dv, buf, off, a + off));
+          }
+        } else {
+          const lastWord = (last + first) >> 2;
+          for (let w = first >> 2; w <= lastWord; w += step) {
+            const v = words[w]!;
+            if (bySched ? v !== 0xffffffff : v === 0 || v > PID_MAX_LIMIT) continue;
+            const off = (w << 2) - first;
+            if (this.check(dv, off, a + off)) out.push(this.decode(dv, buf, off, a + off));
+          }
         }
+        if (out.length >= maxHits) return out.slice(0, maxHits);
       }
     }
     return out;
