@@ -87,7 +87,8 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
   const listed = new Set<string>();
   for (const t of list) {
     const physical = k.kmem.pa(t.addr);
-    const f: FoundTask = { ...t, foundBy: 'list', physical, exited: t.exitState !== 0 };
+    const exited = t.exitState !== 0 || (t.flags & PF_EXITING) !== 0;
+    const f: FoundTask = { ...t, foundBy: 'list', physical, exited };
     out.push(f);
     if (physical >= 0) byPa.set(physical, f);
     listed.add(identity(t.pid, t.comm, t.startTimeNs));
@@ -127,6 +128,13 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
       exited,
       foundBy: listed.has(identity(s.pid, s.comm, s.startTimeNs)) ? 'stale' : 'scan',
     });
+  }
+  if (scan.length > 0) {
+    const missed = out.filter((t) => t.foundBy === 'list' && !t.exited).length;
+    // Every live task_struct sits in memory where the scan looks: a miss means this kernel breaks one of its
+    // assumptions (alignment, a field's meaning), so scan-only results deserve less trust too.
+    if (missed > 0)
+      k.warnings.add(`task scan: ${missed} listed live task(s) not recognised by the scan (list-only rows)`);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BufferMemory } from '../sources/buffer.js';
-import { type TaskScanConfig, type TaskScanLayout, TaskScanner } from './taskscan.js';
+import { type TaskScanConfig, type TaskScanLayout, TaskScanner, taskScanLayout } from './taskscan.js';
+import type { TypeSource } from './types.js';
 
 /** A made-up task_struct layout: the scanner takes every offset from the kernel's types, never hard-coded ones. */
 const L: TaskScanLayout = {
@@ -238,5 +239,25 @@ test('task scan: without sched_class symbols the other checks still hold; random
   assert.deepEqual(
     hits2.map((h) => h.pid),
     [43],
+  );
+});
+
+test('task scan: type information with a huge task_struct or members outside it is refused', () => {
+  const types = (size: number, at: (name: string) => number): TypeSource => ({
+    description: 'forged',
+    structSize: () => size,
+    member: (_s, name) => ({ offset: at(name), size: 8, bitSize: 0, bitOffset: 0 }),
+    enumValue: () => undefined,
+  });
+  assert.equal(taskScanLayout(types(256, (n) => n.length * 8)).size, 256);
+  assert.throws(() => taskScanLayout(types(1 << 30, () => 8)), /not believable/);
+  assert.throws(() => taskScanLayout(types(256, (n) => (n === 'comm' ? 250 : 8))), /not believable/);
+  assert.throws(
+    () =>
+      taskScanLayout({
+        ...types(256, () => 8),
+        member: (_s, n) => (n === 'pid' ? undefined : types(256, () => 8).member('', n)),
+      }),
+    /lack task_struct members pid/,
   );
 });

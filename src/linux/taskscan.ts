@@ -72,6 +72,8 @@ export interface ScannedTask {
   unlinked: boolean;
 }
 
+/** task_struct is ~10 KiB on 6.x; anything far larger comes from broken or hostile type information. */
+const MAX_TASK_SIZE = 64 * 1024;
 /** PID_MAX_LIMIT on 64-bit kernels (4 Mi). */
 export const PID_MAX_LIMIT = 4 * 1024 * 1024;
 const PF_EXITING = 0x4;
@@ -131,6 +133,14 @@ export function taskScanLayout(ts: TypeSource): TaskScanLayout {
   if (missing.length) {
     throw new MemdigError(
       `task scan: the kernel types lack task_struct members ${missing.join(', ')}; the scan cannot be done`,
+    );
+  }
+  // The scan buffer is sized by the struct and every member read (16 bytes at most: a list_head, comm) must fit.
+  const last = Math.max(...Object.values(l).filter((v, i) => i > 0 && v >= 0)) + 16;
+  if (l.size > MAX_TASK_SIZE || last > l.size) {
+    throw new MemdigError(
+      `task scan: task_struct of ${l.size} bytes with a member ending at ${last} is not believable (expected ` +
+        `at most ${MAX_TASK_SIZE} bytes holding every member)`,
     );
   }
   return l;
