@@ -14,10 +14,7 @@ export interface FoundTask extends LinuxTask {
   foundBy: FoundBy;
   /** Physical address of the task_struct, or -1 when it cannot be translated. */
   physical: number;
-  /**
-   * The task has exited: exit_state set (zombie/dead), PF_EXITING, or — for scan hits — its `tasks` links were
-   * poisoned by release_task or no longer lead back to it.
-   */
+  /** The task has exited: exit_state set (zombie or dead) or PF_EXITING (in do_exit). */
   exited: boolean;
 }
 
@@ -117,8 +114,16 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
       )
         ppid = probeDv.getInt32(L.tgid, true);
     }
-    const exited =
-      s.exitState !== 0 || (s.flags & PF_EXITING) !== 0 || s.unlinked || !linkedBack(k, s, L.tasks);
+    // Reaping (release_task) comes after exit_state is set, so a dead task says so itself; a scan-only task that
+    // does not is alive but missing from the list: unlinked, the classic way to hide a process.
+    const exited = s.exitState !== 0 || (s.flags & PF_EXITING) !== 0;
+    const foundBy = listed.has(identity(s.pid, s.comm, s.startTimeNs)) ? 'stale' : 'scan';
+    if (!exited && foundBy === 'scan') {
+      k.warnings.add(
+        `task pid ${s.pid} (${s.comm}) at PA 0x${s.pa.toString(16)} is not on the task list but has not exited ` +
+          `(${s.unlinked || !linkedBack(k, s, L.tasks) ? 'its list neighbours no longer point at it' : 'its links look intact'}): hidden?`,
+      );
+    }
     out.push({
       ...t,
       ppid,
@@ -126,7 +131,7 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
       kernelThread: exited ? (s.flags & PF_KTHREAD) !== 0 : t.kernelThread,
       physical: s.pa,
       exited,
-      foundBy: listed.has(identity(s.pid, s.comm, s.startTimeNs)) ? 'stale' : 'scan',
+      foundBy,
     });
   }
   if (scan.length > 0) {

@@ -80,3 +80,56 @@ test('Linux 6.1 dump: the task scan finds every listed task and only real leftov
     mem.close();
   }
 });
+
+test('Linux 6.1 dump: a process unlinked from the task list (DKOM) is found by the scan as alive', {
+  skip,
+}, () => {
+  const real = openPhysical(sharedDecompressed('linux-dumps', 'dump.elf.xz')!);
+  try {
+    const k0 = openLinuxKernel(real);
+    const beta = listTasks(k0).find((t) => t.comm === 'memdig-beta')!;
+    const node = beta.addr + k0.layout.task.tasks;
+    const next = k0.kmem.ptr(node);
+    const prev = k0.kmem.ptr(node + 8);
+    // What a rootkit does: prev->next = next, next->prev = prev; beta's own links stay as they were.
+    const patches = new Map<number, number>([
+      [k0.kmem.pa(prev), next],
+      [k0.kmem.pa(next + 8), prev],
+    ]);
+    const word = new Uint8Array(8);
+    const wdv = new DataView(word.buffer);
+    // The same dump object (so the ELF container's notes are still found), with those two words rewritten on read.
+    const mem = Object.create(real) as typeof real;
+    mem.read = (addr: number, dst: Uint8Array, dstOff: number, len: number) => {
+      const got = real.read(addr, dst, dstOff, len);
+      for (const [pa, v] of patches) {
+        if (pa + 8 <= addr || pa >= addr + len) continue;
+        wdv.setUint32(0, v % 2 ** 32, true);
+        wdv.setUint32(4, (Math.floor(v / 2 ** 32) | 0xffff0000) >>> 0, true);
+        for (let i = 0; i < 8; i++) {
+          const at = pa + i - addr;
+          if (at >= 0 && at < len) dst[dstOff + at] = word[i]!;
+        }
+      }
+      return got;
+    };
+    const k = openLinuxKernel(mem);
+    const list = listTasks(k, { threads: true });
+    assert.equal(list.length, 48);
+    assert.ok(!list.some((t) => t.pid === beta.pid));
+    const merged = mergeTasks(k, list, scanTasks(k));
+    const hidden = merged.filter((t) => t.foundBy === 'scan' && !t.exited);
+    assert.deepEqual(
+      hidden.map((t) => [t.pid, t.ppid, t.comm, t.dtb, t.physical]),
+      [[beta.pid, 1, 'memdig-beta', beta.dtb, k0.kmem.pa(beta.addr)]],
+    );
+    assert.equal(merged.filter((t) => t.foundBy === 'both').length, 48);
+    assert.ok(
+      k.warnings.items.some((w) =>
+        /pid 89 \(memdig-beta\).*neighbours no longer point at it.*hidden/.test(w),
+      ),
+    );
+  } finally {
+    real.close();
+  }
+});
