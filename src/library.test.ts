@@ -98,14 +98,14 @@ test('README documents the columns every artefact really has', async () => {
     );
   }
   const { WIN_PROCESSES } = await import('./cli/windows-ps.js');
-  const { WIN_VADS } = await import('./cli/vads.js');
+  const { WIN_VADS } = await import('./cli/vads-action.js');
   const { WIN_FILES } = await import('./cli/windows-files.js');
   const { WIN_EXTRACTED } = await import('./cli/windows-extract.js');
-  const { EVT_COLUMNS } = await import('./cli/evt.js');
-  const { EVTX_COLUMNS } = await import('./cli/evtx.js');
-  const { WIN_HANDLES } = await import('./cli/handles.js');
-  const { WIN_VADDUMP } = await import('./cli/vaddump.js');
-  const { EVTLOG_SUMMARY, EVTLOG_RECORDS } = await import('./cli/evtlogs.js');
+  const { EVT_COLUMNS } = await import('./cli/evt-action.js');
+  const { EVTX_COLUMNS } = await import('./cli/evtx-action.js');
+  const { WIN_HANDLES } = await import('./cli/handles-action.js');
+  const { WIN_VADDUMP } = await import('./cli/vaddump-action.js');
+  const { EVTLOG_SUMMARY, EVTLOG_RECORDS } = await import('./cli/evtlogs-action.js');
   const real: [string, { key: string }[]][] = [
     ['handles', WIN_HANDLES.columns],
     ['vad_dumps', WIN_VADDUMP.columns],

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runEvtlogs } from '../cli/evtlogs.js';
+import { runEvtlogs } from '../cli/evtlogs-action.js';
 import { openWindows } from '../cli/windows-session.js';
 import { forgeImage, presetScenario } from '../forge/index.js';
 import { setQuiet } from '../output/progress.js';

@@ -15,7 +15,12 @@ import { symbolsCommand } from './symbols.js';
 import { vaddumpCommand } from './vaddump.js';
 import { vadsCommand } from './vads.js';
 
-/** Every subcommand registers itself here; each lives in its own file. */
+/**
+ * Every subcommand registers itself here; each lives in its own file. `<name>.ts` declares only the name,
+ * description and options, and its action imports `<name>-action.js` when it runs: start-up loads commander and
+ * these declarations alone, so `memdig ps` never loads the event-log parsers, the forge or SQLite
+ * (startup.test.ts keeps it so).
+ */
 export function registerCommands(program: Command): void {
   infoCommand(program);
   demoCommand(program);

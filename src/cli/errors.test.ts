@@ -101,6 +101,13 @@ const cases: { name: string; args: () => string[]; code: number; says: RegExp }[
     says: /cannot create the output folder/,
   },
   {
+    // The usage error comes first: the dump (missing here) is not even opened.
+    name: 'two output formats',
+    args: () => ['ps', join(dir, 'missing.raw'), '--json', '--csv'],
+    code: ExitCode.Usage,
+    says: /choose one output format, not json and csv/,
+  },
+  {
     name: 'case database that is not one',
     args: () => ['ps', img, '--sqlite', join(dir, 'junk.bin')],
     code: ExitCode.Usage,

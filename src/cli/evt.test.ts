@@ -1,26 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { buildEvtLog, buildEvtRecord } from '../evtlog/evt/build.js';
-
-const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+import { runCli } from '../testing/cli.js';
+import { EVT_KEYS } from '../testing/evtlog-columns.js';
 
 /** Runs `memdig evt`; `status` 1 is the documented exit code for a partial result (records on missing pages). */
-function run(...args: string[]) {
-  return runExpecting(0, ...args);
-}
-
-function runExpecting(status: number, ...args: string[]) {
-  const r = spawnSync(process.execPath, [main, 'evt', ...args], { encoding: 'utf8' });
+async function run(args: string[], status = 0) {
+  const r = await runCli(['evt', ...args]);
   assert.equal(r.status, status, r.stderr);
   return r;
 }
 
-test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds slack records', () => {
+const lines = (s: string) => s.trim().split('\n');
+
+test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds slack records', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memdig-evt-cli-'));
   try {
     const { file, eofOffset } = buildEvtLog({
@@ -43,28 +39,17 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
     const path = join(dir, 'x.evt');
     writeFileSync(path, file);
 
-    const json = run(path, '--json')
-      .stdout.trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.equal(json.length, 2);
-    assert.deepEqual(Object.keys(json[0]), [
-      'record_number',
-      'time_generated',
-      'time_written',
-      'event_id',
-      'event_identifier',
-      'event_type',
-      'category',
-      'source',
-      'computer',
-      'sid',
-      'strings',
-      'data_hex',
-      'offset',
-      'recovered',
-      'partial',
+    // Independent runs of one file: side by side.
+    const [jsonRun, recRun, csvRun, table, carvedRun] = await Promise.all([
+      run([path, '--json']),
+      run([path, '--json', '--recovered']),
+      run([path, '--csv']),
+      run([path]),
+      run([path, '--carve', '--json']),
     ]);
+    const json = lines(jsonRun.stdout).map((l) => JSON.parse(l));
+    assert.equal(json.length, 2);
+    assert.deepEqual(Object.keys(json[0]), EVT_KEYS);
     assert.equal(json[0].partial, false);
     assert.equal(json[0].event_id, 7000);
     assert.equal(json[0].event_identifier, '0xc0001b58');
@@ -75,20 +60,18 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
     assert.equal(json[0].data_hex, 'dead');
     assert.equal(json[0].offset, 0x30);
 
-    const rec = run(path, '--json', '--recovered').stdout.trim().split('\n');
+    const rec = lines(recRun.stdout);
     assert.equal(rec.length, 3);
     assert.equal(JSON.parse(rec[2]!).recovered, true);
     assert.equal(JSON.parse(rec[2]!).source, 'Old');
 
-    const csv = run(path, '--csv').stdout.split('\n');
+    const csv = csvRun.stdout.split('\n');
     assert.ok(csv[0]!.startsWith('record_number,time_generated,'));
     assert.equal(csv.length, 4);
-    const table = run(path);
     assert.match(table.stdout, /Service Control Manager/);
     assert.match(table.stderr, /2 records/);
 
-    const carved = run(path, '--carve', '--json').stdout.trim().split('\n');
-    assert.equal(carved.length, 3);
+    assert.equal(lines(carvedRun.stdout).length, 3);
 
     // A page map beside the file (as `memdig` writes for extracted files): records on missing pages are partial.
     writeFileSync(
@@ -101,21 +84,22 @@ test('cli evt: table, JSON Lines and CSV with stable columns; --recovered adds s
         ],
       }),
     );
-    const withMap = runExpecting(1, path, '--json');
+    const twice = join(dir, 'twice.bin');
+    writeFileSync(twice, Buffer.concat([file, file]));
+    const [withMap, twiceAll, twiceUnique, noMap] = await Promise.all([
+      run([path, '--json'], 1),
+      run([twice, '--carve', '--json']),
+      run([twice, '--carve', '--json', '--unique']),
+      run([path, '--json', '--no-manifest']),
+    ]);
     assert.deepEqual(
-      withMap.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).partial),
+      lines(withMap.stdout).map((l) => JSON.parse(l).partial),
       [true, false],
     );
     assert.match(withMap.stderr, /64 bytes missing/);
-    const twice = join(dir, 'twice.bin');
-    writeFileSync(twice, Buffer.concat([file, file]));
-    assert.equal(run(twice, '--carve', '--json').stdout.trim().split('\n').length, 6);
-    assert.equal(run(twice, '--carve', '--json', '--unique').stdout.trim().split('\n').length, 3);
-    const noMap = run(path, '--json', '--no-manifest').stdout.trim().split('\n');
-    assert.equal(JSON.parse(noMap[0]!).partial, false);
+    assert.equal(lines(twiceAll.stdout).length, 6);
+    assert.equal(lines(twiceUnique.stdout).length, 3);
+    assert.equal(JSON.parse(lines(noMap.stdout)[0]!).partial, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

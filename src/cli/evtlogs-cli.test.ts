@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { forgeImage, presetScenario } from '../forge/index.js';
+import { runCli } from '../testing/cli.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-
-test('memdig evtlogs: names the service on stderr with --json, one summary row per log, exit 1 when partial', () => {
+test('memdig evtlogs: names the service on stderr with --json, one summary row per log, exit 1 when partial', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memdig-evtlogs-cli-'));
   try {
     const image = join(dir, 'xp.raw');
     forgeImage(presetScenario('xp-eventlog'), image);
     const out = join(dir, 'out');
-    const r = spawnSync(process.execPath, [main, 'evtlogs', image, '-o', out, '--json'], {
-      encoding: 'utf8',
-    });
+    const r = await runCli(['evtlogs', image, '-o', out, '--json']);
     // Pages of SecEvent.Evt and SysEvent.Evt were never in memory: a partial result.
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /EventLog service: services\.exe pid 652 — maps 3 classic event logs/);

@@ -7,37 +7,8 @@ import { buildEvt } from '../forge/evt-writer.js';
 import { buildEvtx } from '../forge/evtx-writer.js';
 import { Rng } from '../forge/rng.js';
 import { checkFormats } from '../testing/cli.js';
+import { EVT_KEYS, EVTX_KEYS } from '../testing/evtlog-columns.js';
 import { sharedPath } from '../testing/shared.js';
-
-const EVT_KEYS = [
-  'record_number',
-  'time_generated',
-  'time_written',
-  'event_id',
-  'event_identifier',
-  'event_type',
-  'category',
-  'source',
-  'computer',
-  'sid',
-  'strings',
-  'data_hex',
-  'offset',
-  'recovered',
-  'partial',
-];
-const EVTX_KEYS = [
-  'record_id',
-  'time_created',
-  'event_id',
-  'level',
-  'provider',
-  'channel',
-  'computer',
-  'chunk',
-  'offset',
-  'data',
-];
 
 let dir = '';
 let evt = '';

@@ -1,21 +1,24 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { forgeImage, presetScenario } from '../forge/index.js';
+import { runCli } from '../testing/cli.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-
-test('cli: handles --pid --type File, ps command lines and vaddump on a forge image', () => {
+test('cli: handles --pid --type File, ps command lines and vaddump on a forge image', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'memdig-cli-handles-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const img = join(dir, 'w7.raw');
   const m = forgeImage(presetScenario('win7-eventlog'), img, { writeManifest: false });
   const mp = m.processes.find((p) => p.handles.some((h) => h.type === 'File'))!;
-  const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
-  const h = run('handles', img, '--pid', String(mp.pid), '--type', 'file', '--json');
+  const out = join(dir, 'vads');
+  // Three independent commands on one image: side by side.
+  const [h, ps, v] = await Promise.all([
+    runCli(['handles', img, '--pid', String(mp.pid), '--type', 'file', '--json']),
+    runCli(['ps', img, '--json']),
+    runCli(['vaddump', img, '-o', out, '--pid', String(mp.pid), '--base', mp.vads[0]!.start]),
+  ]);
   assert.equal(h.status, 0, h.stderr);
   const rows = h.stdout
     .trim()
@@ -27,7 +30,6 @@ test('cli: handles --pid --type File, ps command lines and vaddump on a forge im
       .filter((x) => x.type === 'File')
       .map((x) => [mp.pid, `0x${x.handle.toString(16)}`, 'File', x.name]),
   );
-  const ps = run('ps', img, '--json');
   assert.equal(ps.status, 0, ps.stderr);
   const row = ps.stdout
     .trim()
@@ -35,8 +37,6 @@ test('cli: handles --pid --type File, ps command lines and vaddump on a forge im
     .map((l) => JSON.parse(l))
     .find((r) => r.pid === mp.pid);
   assert.equal(row.command_line, mp.commandLine);
-  const out = join(dir, 'vads');
-  const v = run('vaddump', img, '-o', out, '--pid', String(mp.pid), '--base', mp.vads[0]!.start);
   assert.equal(v.status, 0, v.stderr);
   const files = readdirSync(out).sort();
   assert.equal(files.length, 2);

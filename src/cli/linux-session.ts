@@ -4,6 +4,8 @@ import { detectRegistered } from '../os/detect.js';
 import { openPhysical } from '../sources/index.js';
 import type { PhysicalMemory } from '../sources/source.js';
 import { ExitCode, MemdigError, Warnings } from '../util/errors.js';
+// Registers the Windows detector with detectRegistered: a Windows dump must be named as such, not taken for Linux.
+import '../windows/detect.js';
 
 export interface AnalysisOptions {
   isf?: string;

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { xz } from '@napi-rs/lzma';
 import { Bytes, buildPdb, typeRecord } from '../symbols/pdb/fixture.js';
+import { runCli } from '../testing/cli.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => runCli(args);
 
-test('memdig symbols convert / list / fetch --offline', () => {
+test('memdig symbols convert / list / fetch --offline', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memdig-cli-symbols-'));
   try {
     const fl = typeRecord(0x1203, new Bytes().u16(0x150d).u16(3).u32(0x23).u16(0).cstr('Q').pad4().done());
@@ -22,14 +20,14 @@ test('memdig symbols convert / list / fetch --offline', () => {
     const pdbPath = join(dir, 'tiny.pdb');
     writeFileSync(pdbPath, buildPdb({ types: [fl, st], age: 3 }));
     const out = join(dir, 'sym', 'windows', 'tiny.pdb', '0403020106050807090A0B0C0D0E0F10-3.json.xz');
-    const c = run('symbols', 'convert', pdbPath, '-o', out);
+    const c = await run('symbols', 'convert', pdbPath, '-o', out);
     assert.equal(c.status, 0, c.stderr);
     const isf = JSON.parse(xz.decompressSync(readFileSync(out)).toString());
     assert.deepEqual(isf.user_types._Q.fields.Q, {
       offset: 0,
       type: { kind: 'base', name: 'unsigned long long' },
     });
-    const l = run('symbols', 'list', join(dir, 'sym'));
+    const l = await run('symbols', 'list', join(dir, 'sym'));
     assert.equal(l.status, 0, l.stderr);
     assert.match(l.stdout, /^tiny\.pdb\t0403020106050807090A0B0C0D0E0F10\t3\t/);
   } finally {
@@ -37,26 +35,28 @@ test('memdig symbols convert / list / fetch --offline', () => {
   }
 });
 
-test('memdig symbols fetch --offline finds the table and never downloads', () => {
+test('memdig symbols fetch --offline finds the table and never downloads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memdig-cli-symbols-'));
   try {
-    const f = run(
-      'symbols',
-      'fetch',
-      '--pdb',
-      'x.pdb',
-      '--guid',
-      'A'.repeat(32),
-      '--age',
-      '1',
-      '-s',
-      dir,
-      '--offline',
-    );
+    const [f, bad] = await Promise.all([
+      run(
+        'symbols',
+        'fetch',
+        '--pdb',
+        'x.pdb',
+        '--guid',
+        'A'.repeat(32),
+        '--age',
+        '1',
+        '-s',
+        dir,
+        '--offline',
+      ),
+      run('symbols', 'convert', join(dir, 'nope.pdb')),
+    ]);
     assert.equal(f.status, 3);
     assert.match(f.stderr, /offline/);
     assert.ok(!existsSync(join(dir, 'windows')));
-    const bad = run('symbols', 'convert', join(dir, 'nope.pdb'));
     assert.equal(bad.status, 3);
     assert.match(bad.stderr, /cannot open/);
   } finally {

@@ -9,7 +9,7 @@ import { identifyWindows } from '../windows/identify.js';
 import { listProcesses } from '../windows/processes.js';
 import { VadPageResolver } from '../windows/vad-pages.js';
 import { VadReader } from '../windows/vads.js';
-import { dumpVad } from './vaddump.js';
+import { dumpVad } from './vaddump-action.js';
 
 for (const preset of ['xp-eventlog', 'win10-eventlog', 'xp-edge', 'win10-edge']) {
   test(`vaddump: ${preset} — every VAD's page states agree with the manifest, unread pages are zero`, () => {

@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
 import { sharedPath } from '../testing/shared.js';
 import { MemdigError } from '../util/errors.js';
+import { bundledXz } from '../util/xz.js';
 
 interface IsfType {
   kind: string;
@@ -250,7 +250,7 @@ function complete(isf: Isf): boolean {
 function readIsf(path: string): Isf {
   const raw = readFileSync(path);
   const text = path.endsWith('.xz')
-    ? xz.decompressSync(raw).toString('utf8')
+    ? bundledXz().decompressSync(raw).toString('utf8')
     : path.endsWith('.gz')
       ? gunzipSync(raw).toString('utf8')
       : raw.toString('utf8');

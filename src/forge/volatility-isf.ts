@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
 import { sharedPath } from '../testing/shared.js';
+import { bundledXz } from '../util/xz.js';
 import type { Manifest } from './manifest.js';
 import { PROFILES } from './profiles.js';
 import type { ProfileId } from './scenario.js';
@@ -27,7 +27,7 @@ export function writeVolatilityIsf(manifest: Manifest, dir: string): { path: str
   let doc: { symbols?: Record<string, { address: number }>; [k: string]: unknown };
   let source: string;
   if (full) {
-    doc = JSON.parse(xz.decompressSync(readFileSync(full)).toString('utf8'));
+    doc = JSON.parse(bundledXz().decompressSync(readFileSync(full)).toString('utf8'));
     source = full;
   } else {
     const index = JSON.parse(

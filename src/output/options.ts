@@ -14,14 +14,20 @@ export interface FormatOptions {
 
 /** Adds the shared output-format flags to a command. */
 export function withFormatOptions(cmd: Command): Command {
-  return cmd
-    .option('--json', 'JSON Lines: one object per row')
-    .option('--csv', 'CSV with a header row')
-    .option(
-      '--sqlite <case.db>',
-      'add the rows to a SQLite case database (one table per artefact, keyed by dump_id)',
-    )
-    .option('--bodyfile', 'mactime bodyfile timeline lines');
+  return (
+    cmd
+      .option('--json', 'JSON Lines: one object per row')
+      .option('--csv', 'CSV with a header row')
+      .option(
+        '--sqlite <case.db>',
+        'add the rows to a SQLite case database (one table per artefact, keyed by dump_id)',
+      )
+      .option('--bodyfile', 'mactime bodyfile timeline lines')
+      // Conflicting formats are a usage error: say so before the dump is opened and analysed.
+      .hook('preAction', (c) => {
+        formatFrom(c.opts() as FormatOptions);
+      })
+  );
 }
 
 export function formatFrom(o: FormatOptions): OutputFormat {

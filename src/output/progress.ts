@@ -1,4 +1,8 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+// Loaded on the first bar only: a piped or quiet run never pays for it.
+const load = createRequire(import.meta.url);
 
 export interface Progress {
   /** Sets the amount done so far (same unit as the total). */
@@ -21,6 +25,7 @@ const none: Progress = { update() {}, stop() {} };
  */
 export function progress(label: string, total: number, unit: 'bytes' | 'items' = 'items'): Progress {
   if (quiet || !process.stderr.isTTY || total <= 0) return none;
+  const cliProgress = load('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

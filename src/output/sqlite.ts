@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { basename, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ExitCode, MemdigError } from '../util/errors.js';
 import type { Artefact, Row, RowSink } from './render.js';
 
@@ -10,6 +11,10 @@ export interface DumpRecord {
   format?: string;
   os?: string;
 }
+
+// The native SQLite binding is loaded only when a case database is opened: every other run of memdig starts
+// without it (it is one of the slowest modules to load).
+const load = createRequire(import.meta.url);
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_]*$/;
 
@@ -28,7 +33,8 @@ export class CaseDatabase {
   constructor(path: string) {
     // Several memdig runs may add to one case database at once: wait for the writer instead of failing.
     try {
-      this.db = new Database(path, { timeout: 30_000 });
+      const Sqlite = load('better-sqlite3') as typeof Database;
+      this.db = new Sqlite(path, { timeout: 30_000 });
       this.db.pragma('journal_mode = WAL');
       this.db.exec(`CREATE TABLE IF NOT EXISTS dumps (
         dump_id INTEGER PRIMARY KEY, path TEXT NOT NULL, name TEXT, size INTEGER, format TEXT, os TEXT,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runEvtlogs } from '../cli/evtlogs.js';
+import { runEvtlogs } from '../cli/evtlogs-action.js';
 import { openWindows } from '../cli/windows-session.js';
 import { carveEvtRecords } from '../evtlog/evt/carve.js';
 import { parseEvt } from '../evtlog/evt/parse.js';

@@ -8,10 +8,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { xz } from '@napi-rs/lzma';
+import type * as Lzma from '@napi-rs/lzma';
 import { crc32 } from './crc32.js';
+
+const load = createRequire(import.meta.url);
+let binding: typeof Lzma.xz | undefined;
+
+/** The bundled @napi-rs/lzma codec, loaded on first use: most runs of memdig never touch an .xz file. */
+export function bundledXz(): typeof Lzma.xz {
+  binding ??= (load('@napi-rs/lzma') as typeof Lzma).xz;
+  return binding;
+}
 
 export class XzError extends Error {
   constructor(message: string) {
@@ -126,7 +136,7 @@ export function xzDecompress(b: Uint8Array, source: string, maxBytes: number): U
   }
   if (out === null) {
     try {
-      out = xz.decompressSync(b);
+      out = bundledXz().decompressSync(b);
     } catch (e) {
       throw new XzError(`${source}: xz stream is damaged or truncated (${(e as Error).message})`);
     }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
+import { bundledXz } from '../../util/xz.js';
 import type { IsfDocument } from './isf.js';
 
 /** ISF bytes for a path: `.json.xz` (what Volatility's symbol packs use), `.json.gz`, or plain JSON. */
@@ -20,7 +20,7 @@ export function encodeIsf(doc: IsfDocument, path: string): Uint8Array {
 export function xzCompress(data: Uint8Array): Uint8Array {
   const r = spawnSync('xz', ['-6', '-T1', '-c', '-q'], { input: data, maxBuffer: 2 ** 31 - 1 });
   if (r.status === 0 && r.stdout?.length) return r.stdout;
-  return xz.compressSync(data);
+  return bundledXz().compressSync(data);
 }
 
 /** Writes through a temporary file and a rename, so a reader (or Volatility's cache scan) never sees half a file. */

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MemdigError } from '../../util/errors.js';
 import { convertPdb } from '../pdb/isf.js';
@@ -7,8 +6,9 @@ import { Pdb } from '../pdb/pdb.js';
 import { isfFileName, writeFileAtomic, writeIsf } from '../pdb/write.js';
 import { findTable } from '../symdirs.js';
 import { Cabinet } from './cab.js';
+import { MICROSOFT_SYMBOL_SERVER } from './defaults.js';
 
-export const MICROSOFT_SYMBOL_SERVER = 'https://msdl.microsoft.com/download/symbols';
+export { defaultSymbolDir, MICROSOFT_SYMBOL_SERVER } from './defaults.js';
 
 export interface PdbId {
   /** PDB file name as the image's RSDS record gives it, e.g. `ntkrnlmp.pdb`. */
@@ -48,10 +48,6 @@ export interface FetchResult {
 const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_MAX = 2 ** 30;
-
-export function defaultSymbolDir(): string {
-  return process.env.MEMDIG_SYMBOLS || join(homedir(), '.cache', 'memdig', 'symbols');
-}
 
 export function normaliseId(id: PdbId): PdbId {
   const guid = id.guid.replace(/[{}-]/g, '').toUpperCase();

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
+import { bundledXz } from '../../util/xz.js';
 import { ZipReader } from '../zip.js';
 
 export interface IsfEntry {
@@ -90,7 +90,7 @@ function describe(root: string, p: string, bytes: number): IsfEntry {
   try {
     const raw = readFileSync(p);
     const text = (
-      p.endsWith('.xz') ? xz.decompressSync(raw) : p.endsWith('.gz') ? gunzipSync(raw) : raw
+      p.endsWith('.xz') ? bundledXz().decompressSync(raw) : p.endsWith('.gz') ? gunzipSync(raw) : raw
     ).toString('utf8');
     const guid = /"GUID"\s*:\s*"([0-9A-Fa-f]+)"/.exec(text)?.[1];
     const age = /"age"\s*:\s*(\d+)/.exec(text)?.[1];
