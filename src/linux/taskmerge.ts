@@ -91,7 +91,7 @@ export function mergeTasks(k: LinuxKernel, list: LinuxTask[], scan: ScannedTask[
     listed.add(identity(t.pid, t.comm, t.startTimeNs));
   }
   const scanner = new TaskScanner(taskScanConfig(k));
-  const probe = new Uint8Array(scanner.cfg.layout.size);
+  const probe = new Uint8Array(scanner.extent);
   const probeDv = new DataView(probe.buffer);
   const init = k.optSym('init_task');
   const L = scanner.cfg.layout;

@@ -176,6 +176,7 @@ test('task scan: every field check rejects on its own', () => {
     ['pid/tgid', (t) => t.u32(L.tgid, 400)],
     ['comm', (t) => t.comm('')],
     ['comm', (t) => t.comm('a\x01b')],
+    ['comm', (t) => t.comm('a\x7f')],
     ['comm', (t) => t.comm('0123456789abcdef')],
     ['comm', (t) => t.comm('ok').u32(L.comm + 8, 0x41)],
     ['exit_state', (t) => t.u32(L.exitState, 0x11)],
@@ -205,6 +206,10 @@ test('task scan: every field check rejects on its own', () => {
     mutate(t);
     assert.equal(check(t), why, `${why}: ${mutate.toString()}`);
   }
+  // exec of a file with a UTF-8 name: the name's bytes as they are.
+  const utf8 = Task.live(pa);
+  utf8.b.set(Buffer.from('тест\0', 'utf8'), L.comm);
+  assert.equal(check(utf8), '');
   // A thread: pid above its leader's tgid, group_leader elsewhere.
   assert.equal(
     check(
