@@ -21,7 +21,9 @@ export { LinuxKernel } from './linux/kernel.js';
 export { type LinuxVma, listVmas } from './linux/maps.js';
 export { type OpenLinuxOptions, openLinuxKernel } from './linux/open.js';
 export { type CachedFile, listCachedFiles } from './linux/pagecache.js';
+export { type FoundTask, mergeTasks, scanTasks } from './linux/taskmerge.js';
 export { type LinuxTask, listTasks } from './linux/tasks.js';
+export { type ScannedTask, TaskScanner } from './linux/taskscan.js';
 // Operating system detection.
 export { detectOs, type OsDetection } from './os/detect.js';
 // Output: the same rows the CLI writes, in any format, or into a SQLite case database.

@@ -21,13 +21,29 @@ describe('linux commands on the real dump in every format', { skip, concurrency:
       args: ['ps', dump],
       dump,
       table: 'linux_processes',
-      keys: ['pid', 'ppid', 'tgid', 'uid', 'comm', 'state', 'kernel_thread', 'start', 'dtb', 'task'],
+      keys: [
+        'pid',
+        'ppid',
+        'tgid',
+        'uid',
+        'comm',
+        'state',
+        'kernel_thread',
+        'start',
+        'dtb',
+        'task',
+        'found_by',
+        'exited',
+        'physical',
+      ],
       indexed: ['pid', 'comm'],
       bodyfileTimes: ['start'],
       okStatus,
       caseDb,
     });
-    assert.ok(rows.some((r) => r.pid === 1));
+    assert.ok(rows.some((r) => r.pid === 1 && r.found_by === 'both'));
+    // Tasks reaped just before the dump, found only by the task_struct scan.
+    assert.equal(rows.filter((r) => r.found_by === 'scan' && r.exited === true).length, 6);
   });
 
   test('maps', async () => {
