@@ -39,6 +39,12 @@ export function writeVolatilityIsf(manifest: Manifest, dir: string): { path: str
     if (!k) throw new Error(`no table for ${ref.pdbName} ${ref.guid}-${ref.age}`);
     const gz = readFileSync(new URL(`../../data/layouts/${k.layout}`, import.meta.url));
     doc = JSON.parse(gunzipSync(gz).toString('utf8'));
+    // Layout files hold types only; Volatility finds a table by the identity in its metadata.
+    doc.metadata = {
+      format: '6.2.0',
+      producer: { name: 'memdig-forge', version: '1' },
+      windows: { pdb: { database: ref.pdbName, GUID: ref.guid, age: ref.age } },
+    };
     source = `builtin:${k.layout} (subset: some Volatility plugins may need types it lacks)`;
   }
   const base = addr(manifest.kernel.base);

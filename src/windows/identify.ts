@@ -31,6 +31,28 @@ const KERNEL_PDB = /^(ntoskrnl|ntkrnlmp|ntkrnlpa|ntkrpamp)\.pdb$/i;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** CR3 of the System process, through PsInitialSystemProcess; -1 when it cannot be read or is implausible. */
+function systemProcessDtb(
+  space: PagedSpace,
+  profile: Profile,
+  ptrVa: number | undefined,
+  maxPhys: number,
+): number {
+  if (ptrVa === undefined) return -1;
+  const eproc = profile.tryStruct('_EPROCESS');
+  const field = eproc?.tryField('Pcb.DirectoryTableBase');
+  if (!eproc || !field) return -1;
+  const sys = profile.readPointer(space, ptrVa);
+  if (!Number.isFinite(sys) || sys === 0) return -1;
+  const at = sys + field.offset;
+  const lo = space.readU32(at);
+  const hi = profile.pointerSize === 8 && field.type.size >= 8 ? space.readU32(at + 4) : 0;
+  if (lo < 0 || hi < 0) return -1;
+  const raw = hi * 2 ** 32 + lo;
+  const dtb = profile.arch === 'pae' ? raw - (raw % 32) : raw - (raw % 4096);
+  return dtb > 0 && dtb < maxPhys ? dtb : -1;
+}
+
 /** Is there a Windows kernel? A quick, cheap test used by OS detection before the full identification. */
 export function looksLikeWindows(mem: PhysicalMemory): boolean {
   if (mem instanceof CrashDumpMemory) return true;
@@ -287,7 +309,8 @@ function finishIdentify(
   let build = k.build;
   const findings: Finding[] = [];
   findings.push({ key: 'architecture', value: c.mode, how: c.method });
-  findings.push({ key: 'dtb', value: hex(c.dtb), how: c.method });
+  const dtbFinding: Finding = { key: 'dtb', value: hex(c.dtb), how: c.method };
+  findings.push(dtbFinding);
   findings.push({ key: 'kernel base', value: hex(k.base), how: k.how });
   findings.push({
     key: 'kernel pdb',
@@ -323,6 +346,18 @@ function finishIdentify(
         if (lo >= 0 && hi >= 0) globals.set(name, (c.mode === 'x64' ? (hi & 0xffff) * 2 ** 32 : 0) + lo);
       }
     }
+  }
+  // A physical scan finds *a* page directory that maps the kernel, possibly another process's; the one analysts
+  // compare with other tools is the System process's.
+  const systemDtb = systemProcessDtb(
+    space,
+    profile,
+    profile.symbolAddress('PsInitialSystemProcess', k.base) ?? globals.get('PsInitialSystemProcess'),
+    mem.maxAddress,
+  );
+  if (systemDtb >= 0 && systemDtb !== c.dtb) {
+    dtbFinding.value = hex(systemDtb);
+    dtbFinding.how = `System process DirectoryTableBase (PsInitialSystemProcess); ${c.method} found ${hex(c.dtb)}`;
   }
   const kuser = c.mode === 'x64' ? KUSER_X64 : KUSER_X86;
   const t = new Uint8Array(8);
