@@ -10,9 +10,14 @@ async function main([path, struct, member, ...symbols]: string[]): Promise<void>
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const { readIsfFile } = await import('../symbols/isf.js');
+  const { builtinIndex, builtinIsf } = await import('../symbols/builtin.js');
   const { Profile } = await import('../symbols/profile.js');
   const t1 = performance.now();
-  const doc = readIsfFile(path!);
+  // `builtin:<build>:<arch>` names a built-in table (index and layout file are read here, as on first use).
+  const b = /^builtin:(\d+):(\w+)$/.exec(path!);
+  const kernel = b && builtinIndex().kernels.find((k) => k.build === Number(b[1]) && k.arch === b[2]);
+  if (b && !kernel) throw new Error(`no built-in table for ${path}`);
+  const doc = kernel ? builtinIsf(kernel) : readIsfFile(path!);
   const t2 = performance.now();
   const p = new Profile(doc, { source: path! });
   p.struct(struct!).offsetOf(member!);

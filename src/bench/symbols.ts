@@ -42,6 +42,11 @@ export async function bench(): Promise<void> {
         ['bundled xz decoder', { MEMDIG_NO_SYSTEM_XZ: '1' }],
       ] as const,
     },
+    {
+      label: 'built-in table (Windows 10 19041 x64: index + layout)',
+      args: ['builtin:19041:x64', '_EPROCESS', 'ActiveProcessLinks', 'PsActiveProcessHead'],
+      modes: [['', {}]] as const,
+    },
     linux && {
       label: 'Linux dwarf2json ISF (Debian 6.1, 2.4 MB .json.xz)',
       args: [linux, 'task_struct', 'tasks', 'init_task', 'init_mm', 'linux_banner'],
@@ -64,7 +69,7 @@ export async function bench(): Promise<void> {
       runs.sort((a, b) => a.load - b.load);
       const med = runs[runs.length >> 1]!;
       console.log(
-        `symbols: ${t.label}, fresh process, ${mode}: load ${med.load.toFixed(1)} ms median (best ` +
+        `symbols: ${t.label}, fresh process${mode ? `, ${mode}` : ''}: load ${med.load.toFixed(1)} ms median (best ` +
           `${runs[0]!.load.toFixed(1)}) = open ${med.open.toFixed(1)} + first struct ${med.firstStruct.toFixed(1)} + ` +
           `${t.args.length - 3} symbols ${med.symbols.toFixed(1)}; node CPU ${med.cpu.toFixed(1)} ms (xz child not included)`,
       );

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { MemdigError } from '../util/errors.js';
-import { type IsfDocument, validateIsf } from './isf.js';
+import { type IsfDocument, openIsf } from './isf.js';
 import type { KernelArch } from './profile.js';
 
 export interface BuiltinKernel {
@@ -44,7 +44,7 @@ export function builtinDir(): string {
 }
 
 let cachedIndex: BuiltinIndex | null = null;
-const cachedLayouts = new Map<string, string>();
+const cachedLayouts = new Map<string, Uint8Array>();
 
 export function builtinIndex(dir = builtinDir()): BuiltinIndex {
   if (cachedIndex && dir === builtinDir()) return cachedIndex;
@@ -102,17 +102,18 @@ function cmpVersions(a: string, b: string): number {
 /** A complete ISF document for one known kernel: its layout file plus its identity and symbols. */
 export function builtinIsf(k: BuiltinKernel, dir = builtinDir()): IsfDocument {
   const file = join(dir, k.layout);
-  let text = cachedLayouts.get(file);
-  if (text === undefined) {
+  let bytes = cachedLayouts.get(file);
+  if (bytes === undefined) {
     if (!existsSync(file)) throw new MemdigError(`built-in layout missing: ${file}`);
     const raw = readFileSync(file);
-    text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-    if (cachedLayouts.size < 64) cachedLayouts.set(file, text);
+    bytes = file.endsWith('.gz') ? gunzipSync(raw) : raw;
+    if (cachedLayouts.size < 64) cachedLayouts.set(file, bytes);
   }
-  const doc = JSON.parse(text) as IsfDocument;
+  // Opened like any table (each type validated when first read): a run reads a few dozen of its types.
+  const doc = openIsf(bytes, `builtin:${k.layout}`);
   doc.symbols = k.symbols;
   doc.metadata.windows = {
     pdb: { database: k.pdb, GUID: k.guid, age: k.age, machine_type: k.arch === 'x64' ? 0x8664 : 0x14c },
   };
-  return validateIsf(doc, `builtin:${k.layout}`);
+  return doc;
 }

@@ -76,7 +76,7 @@ export function warmUpIsfScan(): void {
 }
 
 export function scanIsfJson(b: Uint8Array): IsfScan {
-  warmUpIsfScan();
+  if (b.length >= 1 << 20) warmUpIsfScan();
   return scanLoop(b, 4096);
 }
 

@@ -94,9 +94,15 @@ export function readIsfFile(path: string, warnings?: Warnings): IsfDocument {
   } catch (e) {
     throw new MemdigError(`cannot read symbol table ${path}: ${(e as Error).message}`);
   }
-  warmUpIsfScan();
+  if (bytes.length >= WARM_UP_FROM) warmUpIsfScan();
   return openIsfJson(jsonBytes(bytes, path, path), path, warnings ?? new Warnings());
 }
+
+/**
+ * Inputs (as stored, perhaps compressed) from which warming the scan up pays: a 100 KB table is scanned in a few
+ * milliseconds by the interpreter, less than the warm-up itself costs.
+ */
+const WARM_UP_FROM = 256 * 1024;
 
 /** Largest decompressed table accepted: kernel tables are ~6 MB, the largest Linux tables ~100 MB. */
 const MAX_ISF_BYTES = 2 ** 30;
@@ -115,7 +121,7 @@ function jsonBytes(bytes: Uint8Array, source: string, path?: string): Uint8Array
 /** Indexes a table and checks its metadata, base types and enums; user types and symbols on first use. */
 export function openIsf(input: Uint8Array, source: string, warnings = new Warnings()): IsfDocument {
   // Started before decompression so that the scan is compiled while xz runs.
-  warmUpIsfScan();
+  if (input.length >= WARM_UP_FROM) warmUpIsfScan();
   return openIsfJson(jsonBytes(input, source), source, warnings);
 }
 
