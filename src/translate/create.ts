@@ -64,6 +64,10 @@ export function createSpace(
     pse,
     readTransition: opts.readTransition ?? true,
     resolvePrototypes: opts.resolvePrototypes ?? true,
-    layout: { pageFileLowBit: opts.pageFileLowBit ?? 1, invalidPteMaskHi: opts.invalidPteMaskHi ?? 0 },
+    layout: {
+      pageFileLowBit: opts.pageFileLowBit ?? 1,
+      invalidPteMaskHi: opts.invalidPteMaskHi ?? 0,
+      fileBackedPtes: opts.fileBackedPtes ?? false,
+    },
   });
 }

@@ -13,4 +13,10 @@ export { classifyLinuxPte } from './linux-pte.js';
 export { PagedSpace } from './space.js';
 export type { PagingArch, PteInfo, SpaceOptions, VirtualSpace } from './types.js';
 export { newPteInfo, PageState, PageStateName, PteFlag } from './types.js';
-export { classifyWindowsPte, PROTO_USE_VAD, prototypeAddress, type WindowsPteLayout } from './windows-pte.js';
+export {
+  classifyWindowsPte,
+  PROTO_USE_VAD,
+  prototypeAddress,
+  type WindowsPteLayout,
+  windowsPteLayout,
+} from './windows-pte.js';

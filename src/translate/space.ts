@@ -88,6 +88,13 @@ export class PagedSpace implements VirtualSpace {
   private missing = 0;
   private visited = 0;
 
+  /**
+   * Sets how Windows software PTEs are read once the build is known (identification finds the page tables
+   * before it knows the build). Only non-present entries are affected, which the TLB never holds.
+   */
+  setWindowsLayout(layout: Partial<WindowsPteLayout>): void {
+    Object.assign(this.cfg.layout, layout);
+  }
   constructor(
     readonly mem: PhysicalMemory,
     readonly arch: PagingArch,

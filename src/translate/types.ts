@@ -161,4 +161,6 @@ export interface SpaceOptions {
   pageFileLowBit?: 1 | 12;
   /** Windows 10+: high 32 bits of `MiState.Hardware.InvalidPteMask`, XORed into unswizzled page-file offsets. */
   invalidPteMaskHi?: number;
+  /** Windows 11 22H2+ x64: read the file-backed process-PTE pattern (see `WindowsPteLayout.fileBackedPtes`). */
+  fileBackedPtes?: boolean;
 }

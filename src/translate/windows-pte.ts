@@ -20,9 +20,37 @@ export interface WindowsPteLayout {
   pageFileLowBit: number;
   /** x64 Win10+: XOR for page-file offsets whose SwizzleBit (bit 4) is clear; 0 = unknown/none. */
   invalidPteMaskHi: number;
+  /**
+   * x64 Windows 11 22H2+ (build 22621 on): a process PTE of the form `(pte & 0xFFFF80000000000F) ==
+   * 0xFFFF800000000000` stands for a page of a mapped file (it points at control-area data, not at a prototype
+   * PTE or a page-file slot). Earlier builds never write that pattern into a page table.
+   */
+  fileBackedPtes?: boolean;
 }
 
 export const DEFAULT_WINDOWS_LAYOUT: WindowsPteLayout = { pageFileLowBit: 1, invalidPteMaskHi: 0 };
+
+/** The software-PTE layout of a Windows build (MemProcFS mm_win.c: PageFileLow moved at 17134, file-backed at 22621). */
+export function windowsPteLayout(arch: PagingArch, build: number | undefined): WindowsPteLayout {
+  const b = build ?? 0;
+  return {
+    pageFileLowBit: b >= 17134 ? 12 : 1,
+    invalidPteMaskHi: 0,
+    fileBackedPtes: arch === 'x64' && b >= 22621,
+  };
+}
+
+/** The Windows 11 22H2+ file-backed process PTE (see `WindowsPteLayout.fileBackedPtes`). */
+function isFileBacked(arch: PagingArch, lo: number, hi: number, layout: WindowsPteLayout): boolean {
+  // PageFileHigh all ones is the older "look in the VAD" marker, which MemProcFS tests first.
+  return (
+    arch === 'x64' &&
+    layout.fileBackedPtes === true &&
+    (hi & 0xffff8000) >>> 0 === 0xffff8000 &&
+    hi >>> 0 !== 0xffffffff &&
+    (lo & 0xf) === 0
+  );
+}
 
 /**
  * Decodes `(hi, lo)` as a Windows PTE into `out.state`, `phys`, `protoAddr`, `pageFile`, `pageFileOffset`,
@@ -48,6 +76,11 @@ export function classifyWindowsPte(
     return setState(out, PageState.Valid);
   }
   if (lo === 0 && hi === 0) return setState(out, PageState.Unmapped);
+  // As MemProcFS orders it: a transition PTE stays one; otherwise the pattern wins over the prototype bit, since
+  // these PTEs have bit 63 set, which no prototype-pointer PTE has.
+  if (!inPrototypeArray && (lo & 0xc00) !== 0x800 && isFileBacked(arch, lo, hi, layout)) {
+    return setState(out, PageState.Subsection);
+  }
   if (lo & 0x400) {
     if (inPrototypeArray) {
       // Subsection pointer. x86 non-PAE packs it relative to an unknown pool base: not decoded.

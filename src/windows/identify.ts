@@ -8,6 +8,7 @@ import { resolveProfile, type SymbolFetchOptions } from '../symbols/resolve.js';
 import { createSpace } from '../translate/create.js';
 import type { PagedSpace } from '../translate/space.js';
 import type { PagingArch } from '../translate/types.js';
+import { windowsPteLayout } from '../translate/windows-pte.js';
 import { MemdigError, Warnings } from '../util/errors.js';
 import { type Finding, filetimeToIso, type WinContext } from './context.js';
 import { type DtbCandidate, findDtbCandidates } from './dtb-scan.js';
@@ -318,6 +319,9 @@ function finishIdentify(
     how: 'CodeView RSDS record in the kernel image',
   });
   if (!build && profile.info.build) build = profile.info.build;
+  // Non-present PTEs changed format with the build (page-file number field, Windows 11 file-backed PTEs).
+  const pteLayout = windowsPteLayout(c.mode as PagingArch, build);
+  space.setWindowsLayout(pteLayout);
   findings.push({
     key: 'layout',
     value: `${profile.info.version ?? ''} ${profile.info.source}`.trim(),
@@ -398,7 +402,13 @@ function finishIdentify(
     kernelBase: k.base,
     build,
     ntVersion,
-    processSpace: (dtb: number) => createSpace(mem, c.mode as PagingArch, dtb, { os: 'windows', cr4: c.cr4 }),
+    processSpace: (dtb: number) =>
+      createSpace(mem, c.mode as PagingArch, dtb, {
+        os: 'windows',
+        cr4: c.cr4,
+        pageFileLowBit: pteLayout.pageFileLowBit as 1 | 12,
+        fileBackedPtes: pteLayout.fileBackedPtes,
+      }),
     global: (name: string) => profile.symbolAddress(name, k.base) ?? globals.get(name),
     findings,
     warnings,
