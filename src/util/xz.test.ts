@@ -60,3 +60,17 @@ test('xz: declared size is null for what is not one plain stream', () => {
   assert.equal(xzDeclaredSize(padded), null);
   assert.equal(xzDeclaredSize(new Uint8Array(40)), null);
 });
+
+test('xz: without a writable temp folder the bundled decoder takes over', () => {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = '/nonexistent/memdig-no-tmp';
+  useSystemXz(true);
+  try {
+    const data = sample(50_000);
+    assert.deepEqual(new Uint8Array(xzDecompress(xz.compressSync(data), 'no-tmp', 1 << 20)), data);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    useSystemXz(true);
+  }
+});

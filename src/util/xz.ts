@@ -92,8 +92,14 @@ let tmpCounter = 0;
 /** Runs `xz -dc` on the bytes (or on the file they came from, which spares a pipe); null without the tool. */
 function viaSystemXz(b: Uint8Array, source: string, path?: string): Uint8Array | null {
   const tmp = join(tmpdir(), `memdig-xz-${process.pid}-${++tmpCounter}-${Date.now()}.out`);
-  // 'wx+': created here and now, never an existing file or a link someone planted.
-  const fd = openSync(tmp, 'wx+', 0o600);
+  // 'wx+': created here and now, never an existing file or a link someone planted. No writable temp folder:
+  // the bundled decoder does the work instead.
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx+', 0o600);
+  } catch {
+    return null;
+  }
   try {
     const r = spawnSync('xz', path ? ['-dc', '-T1', '-q', '--', path] : ['-dc', '-T1', '-q'], {
       input: path ? undefined : b,
