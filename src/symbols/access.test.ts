@@ -212,3 +212,31 @@ test('bad ISF: truncated JSON, cyclic by-value types, absurd sizes, dangling ref
   assert.equal(w.count, 1);
   assert.match(w.items[0]!, /undefined type "_GHOST"/);
 });
+
+test('ISF: a bitfield whose storage unit overhangs its struct is fine while its bits fit (Linux desc_struct)', () => {
+  const doc = tinyIsf();
+  // 8-byte struct; a u16 unit at +7 holding bits 0-7 (only byte 7 used), as dwarf2json writes desc_struct.base2.
+  doc.user_types._DESC = {
+    kind: 'struct',
+    size: 8,
+    fields: {
+      base2: { offset: 7, type: BF('unsigned short', 0, 8) as never },
+      low: { offset: 0, type: B('unsigned short') as never },
+    },
+  };
+  const ok = new Warnings();
+  const p = new Profile(parseIsf(JSON.stringify(doc), 'desc', ok), { source: 'desc' });
+  assert.deepEqual(ok.items, []);
+  assert.equal(
+    p
+      .struct('_DESC')
+      .accessor('base2')
+      .get(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0xab]), 0),
+    0xab,
+  );
+  // Bits 8-15 of that unit would lie past the struct: still reported.
+  doc.user_types._DESC.fields.base2 = { offset: 7, type: BF('unsigned short', 4, 8) as never };
+  const bad = new Warnings();
+  parseIsf(JSON.stringify(doc), 'desc', bad);
+  assert.match(bad.items.join('\n'), /_DESC\.base2: member \(2 bytes at \+7\) runs past the end/);
+});

@@ -207,7 +207,11 @@ export class IsfChecker {
       if (!isObj(f) || !isCount(f.offset, u.size)) {
         this.bad(`${loc()}: offset ${String((f as IsfField)?.offset)} is outside the ${u.size}-byte type`);
       }
-      const fs = sizeOfRef(f.type, 0);
+      const storage = sizeOfRef(f.type, 0);
+      // A bitfield's storage unit may overhang its struct (Linux desc_struct.base2: a u16 unit at +7 of 8 bytes);
+      // only the bytes holding its bits must fit.
+      const t = f.type;
+      const fs = t.kind === 'bitfield' ? Math.ceil((t.bit_position! + t.bit_length!) / 8) : storage;
       if (f.offset + fs > u.size) {
         this.warnings.add(
           `${this.source}: ${loc()}: member (${fs} bytes at +${f.offset}) runs past the end of its type`,
