@@ -7,25 +7,14 @@
  * (XP-7 x86/PAE and two x64 tables converted from Volatility 2's vtypes), keeps what used.ts lists, stores each
  * distinct layout once, and writes index.json mapping each kernel's PDB identity to its layout and symbols.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { sharedDir } from '../testing/shared.js';
 import { Warnings } from '../util/errors.js';
+import { xzDecompress } from '../util/xz.js';
 import type { BuiltinIndex, BuiltinKernel } from './builtin.js';
 import { type IsfDocument, validateIsf } from './isf.js';
 import { addKdbgTypes } from './kdbg.js';
@@ -71,50 +60,15 @@ export function listCorpusTables(shared: string): CorpusTable[] {
   return out;
 }
 
-let tmpCounter = 0;
-
-/**
- * Decompresses with the xz tool (runs beside the JSON parsing, on the other core). Its output goes to a private
- * temporary file: Node drains a pipe in small reads that cost more than the decompression itself.
- */
-export function xzBytes(path: string): Promise<Buffer> {
-  const tmp = join(tmpdir(), `memdig-gen-${process.pid}-${++tmpCounter}.json`);
-  const fd = openSync(tmp, 'wx+', 0o600);
-  const done = (): Buffer => {
-    try {
-      return readFileSync(tmp);
-    } finally {
-      closeSync(fd);
-      unlinkSync(tmp);
-    }
-  };
-  return new Promise((res, rej) => {
-    const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', fd, 'inherit'] });
-    child.on('error', (e) => {
-      done();
-      rej(new Error(`xz -dc ${path}: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      const text = done();
-      if (code === 0) res(text);
-      else rej(new Error(`xz -dc ${path}: exit status ${code}`));
-    });
-  });
-}
-
-/** Runs `fn` over `items` with `width` decompressions in flight, in order. */
+/** Runs `fn` over the tables in order, each decompressed in turn (the system xz, see util/xz.ts). */
 export async function forEachTable<T>(
   tables: CorpusTable[],
-  width: number,
-  fn: (t: CorpusTable, json: Buffer, index: number) => T,
+  fn: (t: CorpusTable, json: Uint8Array, index: number) => T,
 ): Promise<T[]> {
   const out: T[] = [];
-  const pending: Promise<Buffer>[] = [];
-  for (let i = 0; i < Math.min(width, tables.length); i++) pending.push(xzBytes(tables[i]!.path));
   for (let i = 0; i < tables.length; i++) {
-    const json = await pending[i]!;
-    if (i + width < tables.length) pending.push(xzBytes(tables[i + width]!.path));
-    out.push(fn(tables[i]!, json, i));
+    const path = tables[i]!.path;
+    out.push(fn(tables[i]!, xzDecompress(readFileSync(path), path, 2 ** 30, path), i));
   }
   return out;
 }
@@ -182,8 +136,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const layouts = new Map<string, { json: string; kernels: BuiltinKernel[] }>();
   const kernels: BuiltinKernel[] = [];
-  await forEachTable(tables, 2, (t, json) => {
-    const text = json.toString('utf8');
+  await forEachTable(tables, (t, json) => {
+    const text = Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
     const warnings = new Warnings();
     const doc = validateIsf(JSON.parse(text), t.path, warnings);
     const info = describeTable(t, doc);

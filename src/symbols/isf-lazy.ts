@@ -13,8 +13,8 @@
 import { FormatError, type Warnings } from '../util/errors.js';
 import type { IsfBaseType, IsfDocument, IsfEnum, IsfMetadata, IsfSymbol, IsfUserType } from './isf.js';
 import { ISF_SECTIONS, IsfChecker } from './isf-check.js';
-import { CHILD_FIELDS, type IsfScan, type ScannedMember, scanIsfJson } from './isf-scan.js';
-import { decodeName, JsonKeyIndex, JsonScanError, plainBytes } from './json-members.js';
+import { CHILD_FIELDS, type IsfScan, JsonScanError, type ScannedMember, scanIsfJson } from './isf-scan.js';
+import { decodeName, JsonKeyIndex, plainBytes } from './json-members.js';
 
 /** A member's name and where its value lies. */
 interface JsonMember {

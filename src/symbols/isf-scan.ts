@@ -9,7 +9,6 @@
  * second-level members are hashed as they go by (FNV-1a over the raw bytes) so that a symbol can be looked up
  * without decoding 35,000 names.
  */
-import { JsonScanError } from './json-members.js';
 
 export interface ScannedMember {
   /** Where the name lies, inside its quotes (the caller decodes it: no callback runs inside the scan loop). */
@@ -31,6 +30,17 @@ export interface IsfScan {
 }
 
 export const CHILD_FIELDS = 5;
+
+/** Bad structure where the scan looked; `offset` is where in the bytes. */
+export class JsonScanError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JsonScanError';
+  }
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

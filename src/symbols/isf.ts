@@ -94,8 +94,7 @@ export function readIsfFile(path: string, warnings?: Warnings): IsfDocument {
   } catch (e) {
     throw new MemdigError(`cannot read symbol table ${path}: ${(e as Error).message}`);
   }
-  if (bytes.length >= WARM_UP_FROM) warmUpIsfScan();
-  return openIsfJson(jsonBytes(bytes, path, path), path, warnings ?? new Warnings());
+  return openIsf(bytes, path, warnings, path);
 }
 
 /**
@@ -118,11 +117,19 @@ function jsonBytes(bytes: Uint8Array, source: string, path?: string): Uint8Array
   }
 }
 
-/** Indexes a table and checks its metadata, base types and enums; user types and symbols on first use. */
-export function openIsf(input: Uint8Array, source: string, warnings = new Warnings()): IsfDocument {
+/**
+ * Indexes a table and checks its metadata, base types and enums; user types and symbols on first use. `path`, when
+ * `input` is that file's whole content, lets the system xz read the file itself.
+ */
+export function openIsf(
+  input: Uint8Array,
+  source: string,
+  warnings = new Warnings(),
+  path?: string,
+): IsfDocument {
   // Started before decompression so that the scan is compiled while xz runs.
   if (input.length >= WARM_UP_FROM) warmUpIsfScan();
-  return openIsfJson(jsonBytes(input, source), source, warnings);
+  return openIsfJson(jsonBytes(input, source, path), source, warnings);
 }
 
 /** Parses and validates the whole table at once (for tools and tests that must know every type is sound). */

@@ -2,17 +2,7 @@
  * Helpers for reading members of a JSON document found by the one-pass scan in isf-scan.ts: decoding a member
  * name from its bytes, and looking members up by name through the hashes the scan computed.
  */
-import { CHILD_FIELDS } from './isf-scan.js';
-
-export class JsonScanError extends Error {
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'JsonScanError';
-  }
-}
+import { CHILD_FIELDS, JsonScanError } from './isf-scan.js';
 
 /**
  * The same bytes as a plain Uint8Array: one array type keeps the scanning loops monomorphic (a Buffer is a

@@ -21,7 +21,7 @@ test('Windows 11 22H2+ file-backed process PTEs read as file-only pages, not as 
   const out = newPteInfo();
   const state = (hi: number, lo: number, layout = win11, inPrototypeArray = false) =>
     classifyWindowsPte('x64', lo, hi, out, inPrototypeArray, layout);
-  // 0xFFFF8A01_23456380: the pattern with the prototype bit (10) set, and with bits 10 and 11 clear.
+  // 0xFFFF8A01_23456780 (the pattern with the prototype bit, 10, set) and 0xFFFF8A01_23456000 (bits 10, 11 clear).
   assert.equal(state(0xffff8a01, 0x23456780), PageState.Subsection);
   assert.equal(out.subsection, -1);
   assert.equal(state(0xffff8a01, 0x23456000), PageState.Subsection);

@@ -5,7 +5,7 @@ import { loadProfile } from '../symbols/load.js';
 import { kernelExportedGlobals, type PdbInfo, PeImage } from '../symbols/pe.js';
 import type { KernelArch, Profile } from '../symbols/profile.js';
 import { resolveProfile, type SymbolFetchOptions } from '../symbols/resolve.js';
-import { createSpace } from '../translate/create.js';
+import { createSpace, dtbFromCr3 } from '../translate/create.js';
 import type { PagedSpace } from '../translate/space.js';
 import type { PagingArch } from '../translate/types.js';
 import { windowsPteLayout } from '../translate/windows-pte.js';
@@ -50,7 +50,7 @@ function systemProcessDtb(
   const hi = profile.pointerSize === 8 && field.type.size >= 8 ? space.readU32(at + 4) : 0;
   if (lo < 0 || hi < 0) return -1;
   const raw = hi * 2 ** 32 + lo;
-  const dtb = profile.arch === 'pae' ? raw - (raw % 32) : raw - (raw % 4096);
+  const dtb = dtbFromCr3(profile.arch, raw);
   return dtb > 0 && dtb < maxPhys ? dtb : -1;
 }
 

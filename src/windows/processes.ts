@@ -1,5 +1,6 @@
 import type { Accessor, Readable, StructLayout } from '../symbols/layout.js';
 import { walkList } from '../symbols/list.js';
+import { dtbFromCr3 } from '../translate/create.js';
 import { filetimeToIso, isKernelAddress, type WinContext } from './context.js';
 import { scanPool } from './pool-scan.js';
 
@@ -85,7 +86,7 @@ export class EprocessReader {
     }
     const pid = this.pid.get(b, off);
     const rawDtb = this.dtb.get(b, off);
-    const dtb = ctx.profile.arch === 'pae' ? rawDtb - (rawDtb % 32) : rawDtb - (rawDtb % 4096);
+    const dtb = dtbFromCr3(ctx.profile.arch, rawDtb);
     return {
       eprocess: addr,
       pid,
