@@ -9,6 +9,7 @@ import { listProcesses } from '../windows/processes.js';
 import { VAD_PAGE_LEGEND, type VadPage, VadPageResolver } from '../windows/vad-pages.js';
 import { VadReader, type WinVad } from '../windows/vads.js';
 import { makeOutputDir } from './output-dir.js';
+import { VAD_RANGE_COLUMNS } from './vads-action.js';
 import { openWindows, osName, printWarnings } from './windows-session.js';
 
 const PAGE = 4096;
@@ -16,11 +17,7 @@ const PAGE = 4096;
 export const WIN_VADDUMP: Artefact = {
   name: 'vad_dumps',
   columns: [
-    { key: 'pid', right: true, type: 'integer', indexed: true },
-    { key: 'process' },
-    { key: 'start' },
-    { key: 'end' },
-    { key: 'kind' },
+    ...VAD_RANGE_COLUMNS,
     { key: 'pages', right: true, type: 'integer' },
     { key: 'read_pages', title: 'read', right: true, type: 'integer' },
     { key: 'file', indexed: true },

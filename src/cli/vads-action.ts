@@ -6,14 +6,19 @@ import { listProcesses } from '../windows/processes.js';
 import { VadReader } from '../windows/vads.js';
 import { openWindows, osName, printWarnings } from './windows-session.js';
 
+/** The columns that name one VAD range, shared by `vads` and `vaddump`. */
+export const VAD_RANGE_COLUMNS: Artefact['columns'] = [
+  { key: 'pid', right: true, type: 'integer', indexed: true },
+  { key: 'process' },
+  { key: 'start' },
+  { key: 'end' },
+  { key: 'kind' },
+];
+
 export const WIN_VADS: Artefact = {
   name: 'vads',
   columns: [
-    { key: 'pid', right: true, type: 'integer', indexed: true },
-    { key: 'process' },
-    { key: 'start' },
-    { key: 'end' },
-    { key: 'kind' },
+    ...VAD_RANGE_COLUMNS,
     { key: 'tag' },
     { key: 'protection' },
     { key: 'commit_charge', right: true, type: 'integer' },
